@@ -1,0 +1,1 @@
+package dev.zipcache.cli; public class ZipcacheCommand {}

@@ -1,0 +1,230 @@
+package dev.zipcache.engine.compute;
+
+import dev.zipcache.engine.model.LayerWeights;
+import dev.zipcache.engine.model.ModelConfig;
+import dev.zipcache.engine.model.ModelWeights;
+import dev.zipcache.engine.tensor.WeightMatrix;
+import dev.zipcache.spi.KvCache;
+
+/**
+ * The forward pass on the CPU (ARCHITECTURE.md "Data flow"): per layer RMSNorm → Q, K, V → RoPE → cache append →
+ * cache attend → output projection → residual → RMSNorm → SwiGLU feed-forward → residual. Prompts go through in
+ * batches of up to {@code maxBatch} tokens so that each weight row is read from memory once per batch; matrix rows
+ * and attention heads are split over the {@link ComputePool}. Every buffer is allocated once, so decoding a token
+ * allocates nothing.
+ */
+public final class CpuForwardPass implements ForwardPass {
+
+    /** Tokens per prefill batch: large enough to amortize weight reads, small enough for the cache. */
+    public static final int DEFAULT_MAX_BATCH = 64;
+    /** Multiply-adds below which a matrix product stays on the calling thread. */
+    private static final long PARALLEL_THRESHOLD = 1 << 15;
+
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final ComputePool pool;
+    private final int maxBatch;
+    private final Rope rope;
+
+    private final float[] residual;
+    private final float[] normalized;
+    private final float[] queries;
+    private final float[] keys;
+    private final float[] values;
+    private final float[] attention;
+    private final float[] projected;
+    private final float[] gate;
+    private final float[] up;
+    private final float[] lastLogits;
+
+    private final MatmulTask matmul = new MatmulTask();
+    private final AttendTask attend = new AttendTask();
+
+    public CpuForwardPass(ModelConfig config, ModelWeights weights, ComputePool pool, int maxBatch) {
+        this.config = config;
+        this.weights = weights;
+        this.pool = pool;
+        this.maxBatch = maxBatch;
+        this.rope = new Rope(config, weights.ropeFrequencyDivisors(), maxBatch);
+        int width = config.embeddingLength();
+        residual = new float[maxBatch * width];
+        normalized = new float[maxBatch * Math.max(width, config.queryWidth())];
+        queries = new float[maxBatch * config.queryWidth()];
+        keys = new float[maxBatch * config.kvWidth()];
+        values = new float[maxBatch * config.kvWidth()];
+        attention = new float[maxBatch * config.queryWidth()];
+        projected = new float[maxBatch * width];
+        gate = new float[maxBatch * config.feedForwardLength()];
+        up = new float[maxBatch * config.feedForwardLength()];
+        lastLogits = new float[config.vocabularySize()];
+    }
+
+    @Override
+    public float[] forward(int[] tokens, int offset, int count, KvCache cache, KvCache.AttentionKind kind,
+                           boolean allLogits) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("nothing to run: " + count + " tokens");
+        }
+        if (cache.length() + count > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + (cache.length() + count)
+                    + " tokens exceeds the model's context of " + config.contextLength());
+        }
+        float[] logits = allLogits ? new float[count * config.vocabularySize()] : lastLogits;
+        for (int done = 0; done < count; ) {
+            int batch = Math.min(maxBatch, count - done);
+            boolean wantLogits = allLogits || done + batch == count;
+            runBatch(tokens, offset + done, batch, cache, kind, wantLogits ? logits : null,
+                    allLogits ? done : -1);
+            done += batch;
+        }
+        return logits;
+    }
+
+    private void runBatch(int[] tokens, int offset, int rows, KvCache cache, KvCache.AttentionKind kind,
+                          float[] logits, int firstLogitRow) {
+        int width = config.embeddingLength();
+        int position = cache.length();
+        for (int row = 0; row < rows; row++) {
+            int token = tokens[offset + row];
+            if (token < 0 || token >= config.vocabularySize()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of "
+                        + config.vocabularySize());
+            }
+            weights.tokenEmbedding().dequantizeRow(token, residual, row * width);
+        }
+        rope.prepare(position, rows);
+        for (int layer = 0; layer < config.layers(); layer++) {
+            LayerWeights weightsOfLayer = weights.layers().get(layer);
+            attentionBlock(layer, weightsOfLayer, rows, position, cache, kind);
+            feedForwardBlock(weightsOfLayer, rows);
+        }
+        cache.commit(rows, kind);
+        if (logits != null) {
+            classify(rows, logits, firstLogitRow);
+        }
+    }
+
+    private void attentionBlock(int layer, LayerWeights layerWeights, int rows, int position, KvCache cache,
+                                KvCache.AttentionKind kind) {
+        int width = config.embeddingLength();
+        for (int row = 0; row < rows; row++) {
+            Kernels.rmsNorm(normalized, row * width, residual, row * width, layerWeights.attentionNorm(), width,
+                    config.rmsEpsilon());
+        }
+        multiply(layerWeights.queryProjection(), normalized, rows, queries);
+        multiply(layerWeights.keyProjection(), normalized, rows, keys);
+        multiply(layerWeights.valueProjection(), normalized, rows, values);
+        if (layerWeights.queryBias() != null) {
+            Kernels.addBias(queries, layerWeights.queryBias(), rows);
+            Kernels.addBias(keys, layerWeights.keyBias(), rows);
+            Kernels.addBias(values, layerWeights.valueBias(), rows);
+        }
+        rope.apply(queries, rows, config.heads());
+        rope.apply(keys, rows, config.kvHeads());
+        cache.append(layer, keys, 0, values, 0, rows);
+        attend.set(cache, layer, kind, rows, position);
+        pool.parallelFor(config.kvHeads(), 1, attend);
+        multiply(layerWeights.outputProjection(), attention, rows, projected);
+        Kernels.add(residual, projected, rows * width);
+    }
+
+    private void feedForwardBlock(LayerWeights layerWeights, int rows) {
+        int width = config.embeddingLength();
+        for (int row = 0; row < rows; row++) {
+            Kernels.rmsNorm(normalized, row * width, residual, row * width, layerWeights.feedForwardNorm(), width,
+                    config.rmsEpsilon());
+        }
+        multiply(layerWeights.gateProjection(), normalized, rows, gate);
+        multiply(layerWeights.upProjection(), normalized, rows, up);
+        Kernels.swiGlu(gate, up, 0, rows * config.feedForwardLength());
+        multiply(layerWeights.downProjection(), gate, rows, projected);
+        Kernels.add(residual, projected, rows * width);
+    }
+
+    private void classify(int rows, float[] logits, int firstLogitRow) {
+        int width = config.embeddingLength();
+        int vocabulary = config.vocabularySize();
+        int from = firstLogitRow < 0 ? rows - 1 : 0;
+        for (int row = from; row < rows; row++) {
+            Kernels.rmsNorm(normalized, (row - from) * width, residual, row * width, weights.outputNorm(), width,
+                    config.rmsEpsilon());
+        }
+        int outRows = rows - from;
+        if (firstLogitRow < 0) {
+            multiply(weights.classifier(), normalized, outRows, logits);
+        } else {
+            float[] block = firstLogitRow == 0 && outRows * vocabulary == logits.length ? logits
+                    : new float[outRows * vocabulary];
+            multiply(weights.classifier(), normalized, outRows, block);
+            if (block != logits) {
+                System.arraycopy(block, 0, logits, firstLogitRow * vocabulary, outRows * vocabulary);
+            }
+        }
+    }
+
+    /** out[b, r] = Σ_c W[r, c] · in[b, c] for {@code batch} rows of input. */
+    private void multiply(WeightMatrix matrix, float[] input, int batch, float[] output) {
+        matmul.set(matrix, input, batch, output);
+        long work = (long) matrix.rows() * matrix.columns() * batch;
+        if (work < PARALLEL_THRESHOLD) {
+            matmul.run(0, matrix.rows());
+        } else {
+            pool.parallelFor(matrix.rows(), 4, matmul);
+        }
+    }
+
+    @Override
+    public void close() {
+        // buffers are plain arrays; the pool belongs to the caller
+    }
+
+    /** A matrix product over a range of output rows; one reusable instance, so a loop allocates nothing. */
+    private static final class MatmulTask implements ComputePool.RangeTask {
+        private WeightMatrix matrix;
+        private float[] input;
+        private int batch;
+        private float[] output;
+
+        void set(WeightMatrix matrix, float[] input, int batch, float[] output) {
+            this.matrix = matrix;
+            this.input = input;
+            this.batch = batch;
+            this.output = output;
+        }
+
+        @Override
+        public void run(int start, int end) {
+            int rows = matrix.rows();
+            int columns = matrix.columns();
+            for (int row = start; row < end; row++) {
+                for (int b = 0; b < batch; b++) {
+                    output[b * rows + row] = matrix.dot(row, input, b * columns);
+                }
+            }
+        }
+    }
+
+    /** Attention for a range of KV heads of one layer. */
+    private final class AttendTask implements ComputePool.RangeTask {
+        private KvCache cache;
+        private int layer;
+        private KvCache.AttentionKind kind;
+        private int rows;
+        private int position;
+
+        void set(KvCache cache, int layer, KvCache.AttentionKind kind, int rows, int position) {
+            this.cache = cache;
+            this.layer = layer;
+            this.kind = kind;
+            this.rows = rows;
+            this.position = position;
+        }
+
+        @Override
+        public void run(int start, int end) {
+            for (int kvHead = start; kvHead < end; kvHead++) {
+                cache.attend(layer, kvHead, kind, queries, 0, rows, position, attention, 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.zipcache.engine.compute;
+
+import dev.zipcache.engine.model.ModelConfig;
+import dev.zipcache.engine.model.RopeStyle;
+
+/**
+ * Rotary position embedding: each pair of a head's first {@code ropeDimensions} elements is rotated by
+ * {@code position · θ_i}, θ_i = base^(−2i/ropeDimensions) / divisor_i (divisors from Llama 3.1's {@code rope_freqs} or
+ * linear scaling). The angles of a batch are computed once and shared by every layer.
+ */
+final class Rope {
+
+    private final RopeStyle style;
+    private final int headDimension;
+    private final int pairs;
+    private final float[] frequencies;
+    private final float[] cosines;
+    private final float[] sines;
+
+    Rope(ModelConfig config, float[] frequencyDivisors, int maxBatch) {
+        this.style = config.architecture().ropeStyle();
+        this.headDimension = config.headDimension();
+        this.pairs = config.ropeDimensions() / 2;
+        this.frequencies = new float[pairs];
+        for (int i = 0; i < pairs; i++) {
+            // Single precision as llama2.c computes it, so greedy tokens match its reference.
+            float frequency = (float) (1.0 / Math.pow(config.ropeBase(), (2.0 * i) / config.ropeDimensions()));
+            frequencies[i] = frequencyDivisors == null ? frequency : frequency / frequencyDivisors[i];
+        }
+        this.cosines = new float[maxBatch * pairs];
+        this.sines = new float[maxBatch * pairs];
+    }
+
+    /** Computes the rotation of rows at positions {@code firstPosition .. firstPosition + rows − 1}. */
+    void prepare(int firstPosition, int rows) {
+        for (int row = 0; row < rows; row++) {
+            float position = firstPosition + row;
+            for (int i = 0; i < pairs; i++) {
+                float angle = position * frequencies[i];
+                cosines[row * pairs + i] = (float) Math.cos(angle);
+                sines[row * pairs + i] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    /** Rotates every head of {@code rows} rows of {@code heads} heads in place. */
+    void apply(float[] vectors, int rows, int heads) {
+        int half = style == RopeStyle.HALVES ? pairs : 0;
+        for (int row = 0; row < rows; row++) {
+            for (int head = 0; head < heads; head++) {
+                int base = (row * heads + head) * headDimension;
+                for (int i = 0; i < pairs; i++) {
+                    int first = style == RopeStyle.ADJACENT_PAIRS ? base + 2 * i : base + i;
+                    int second = style == RopeStyle.ADJACENT_PAIRS ? first + 1 : first + half;
+                    float cos = cosines[row * pairs + i];
+                    float sin = sines[row * pairs + i];
+                    float a = vectors[first];
+                    float b = vectors[second];
+                    vectors[first] = a * cos - b * sin;
+                    vectors[second] = a * sin + b * cos;
+                }
+            }
+        }
+    }
+}

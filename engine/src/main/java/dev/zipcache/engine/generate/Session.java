@@ -1,0 +1,193 @@
+package dev.zipcache.engine.generate;
+
+import dev.zipcache.engine.compute.ComputePool;
+import dev.zipcache.engine.compute.CpuForwardPass;
+import dev.zipcache.engine.compute.ForwardPass;
+import dev.zipcache.engine.model.Model;
+import dev.zipcache.engine.model.ModelConfig;
+import dev.zipcache.engine.sampling.Sampler;
+import dev.zipcache.engine.tokenizer.SpecialTokens;
+import dev.zipcache.engine.tokenizer.TokenDecoder;
+import dev.zipcache.engine.tokenizer.Tokenizer;
+import dev.zipcache.spi.KvCache;
+import dev.zipcache.spi.KvCacheGeometry;
+import dev.zipcache.spi.KvCacheStats;
+import dev.zipcache.spi.Providers;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * One sequence over a shared {@link Model}: it owns a KV cache (chosen by spec string through the SPI), the forward
+ * pass's buffers and a compute pool. A later generation whose prompt extends the tokens already in the cache (a
+ * follow-up turn) prefills only the new tokens. Not thread-safe: one generation at a time.
+ */
+public final class Session implements AutoCloseable {
+
+    private final Model model;
+    private final String cacheSpec;
+    private final KvCache cache;
+    private final ComputePool pool;
+    private final ForwardPass forwardPass;
+    /** The tokens whose keys and values are in the cache, in order. */
+    private final int[] history;
+    private int historyLength;
+
+    private Session(Model model, SessionOptions options) {
+        this.model = model;
+        ModelConfig config = model.config();
+        this.cacheSpec = options.kvCacheSpec();
+        this.cache = Providers.createCache(options.kvCacheSpec(), new KvCacheGeometry(config.layers(),
+                config.kvHeads(), config.heads(), config.headDimension(), config.contextLength()));
+        this.pool = new ComputePool(options.threads());
+        this.forwardPass = new CpuForwardPass(config, model.weights(), pool, options.maxBatch());
+        this.history = new int[config.contextLength() + 1];
+    }
+
+    /**
+     * Opens a session.
+     *
+     * @throws IllegalArgumentException for an unknown or invalid cache spec
+     */
+    public static Session open(Model model, SessionOptions options) {
+        return new Session(model, options);
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** Tokenizes a prompt the way {@link #generate} does: BOS first when the model asks for it. */
+    public int[] tokenize(String prompt, boolean parseSpecial) {
+        Tokenizer tokenizer = model.tokenizer();
+        int[] encoded = tokenizer.encode(prompt, parseSpecial);
+        SpecialTokens special = tokenizer.specialTokens();
+        if (!special.addBos() || (encoded.length > 0 && encoded[0] == special.bos())) {
+            return encoded;
+        }
+        int[] withBos = new int[encoded.length + 1];
+        withBos[0] = special.bos();
+        System.arraycopy(encoded, 0, withBos, 1, encoded.length);
+        return withBos;
+    }
+
+    /**
+     * Generates a continuation of the request's prompt.
+     *
+     * @throws ContextOverflowException when the prompt does not fit the context
+     */
+    public GenerationResult generate(GenerationRequest request, TokenListener listener) {
+        int[] prompt = request.prompt() != null ? tokenize(request.prompt(), request.parseSpecial())
+                : request.promptTokens();
+        int context = model.config().contextLength();
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt is empty and the model adds no BOS token");
+        }
+        if (prompt.length >= context + 1 || prompt.length > context) {
+            throw new ContextOverflowException(prompt.length, context);
+        }
+        int reused = reusablePrefix(prompt);
+        cache.truncate(reused);
+        historyLength = reused;
+
+        long prefillStart = System.nanoTime();
+        float[] logits = run(prompt, reused, prompt.length - reused, KvCache.AttentionKind.PREFILL);
+        long prefillNanos = System.nanoTime() - prefillStart;
+
+        Set<Integer> stopTokens = new HashSet<>(model.tokenizer().specialTokens().endOfGeneration());
+        stopTokens.addAll(request.extraStopTokens());
+        Sampler sampler = new Sampler(request.sampling(), model.config().vocabularySize());
+        TokenDecoder decoder = new TokenDecoder(model.tokenizer(), false);
+        StopStringMatcher stops = new StopStringMatcher(request.stopStrings());
+        StringBuilder text = new StringBuilder();
+        int[] generated = new int[request.maxTokens()];
+        int generatedCount = 0;
+        int sampledCount = 0;
+        long decodeNanos = 0;
+        int decodedTokens = 0;
+        FinishReason finish = FinishReason.LENGTH;
+        int[] single = new int[1];
+        while (generatedCount < request.maxTokens()) {
+            if (request.cancellation() != null && request.cancellation().isCancelled()) {
+                finish = FinishReason.CANCELLED;
+                break;
+            }
+            int token = sampler.sample(logits, history, historyLength);
+            sampledCount++;
+            if (stopTokens.contains(token)) {
+                finish = FinishReason.STOP;
+                break;
+            }
+            generated[generatedCount++] = token;
+            String piece = stops.accept(decoder.next(token));
+            text.append(piece);
+            listener.onToken(token, piece);
+            if (stops.stopped()) {
+                finish = FinishReason.STOP;
+                break;
+            }
+            if (generatedCount == request.maxTokens() || historyLength + 1 > context - 1) {
+                finish = FinishReason.LENGTH;
+                break;
+            }
+            single[0] = token;
+            long decodeStart = System.nanoTime();
+            logits = run(single, 0, 1, KvCache.AttentionKind.DECODE);
+            decodeNanos += System.nanoTime() - decodeStart;
+            decodedTokens++;
+        }
+        if (finish != FinishReason.STOP || !stops.stopped()) {
+            String rest = stops.accept(decoder.flush()) + stops.flush();
+            if (!rest.isEmpty()) {
+                text.append(rest);
+                listener.onToken(-1, rest);
+            }
+        }
+        Usage usage = new Usage(prompt.length, sampledCount, reused);
+        Timings timings = new Timings(prefillNanos, prompt.length - reused, decodeNanos, decodedTokens);
+        return new GenerationResult(text.toString(), prompt, Arrays.copyOf(generated, generatedCount), finish, usage,
+                timings, cacheSpec, cache.stats());
+    }
+
+    /** Runs tokens through the model, appending them to the cache and the history. */
+    private float[] run(int[] tokens, int offset, int count, KvCache.AttentionKind kind) {
+        float[] logits = forwardPass.forward(tokens, offset, count, cache, kind, false);
+        System.arraycopy(tokens, offset, history, historyLength, count);
+        historyLength += count;
+        return logits;
+    }
+
+    /** Cached tokens that equal the start of {@code prompt}, leaving at least one prompt token to run. */
+    private int reusablePrefix(int[] prompt) {
+        int limit = Math.min(historyLength, prompt.length - 1);
+        int shared = 0;
+        while (shared < limit && history[shared] == prompt[shared]) {
+            shared++;
+        }
+        return shared;
+    }
+
+    /** The KV cache's spec string. */
+    public String cacheSpec() {
+        return cacheSpec;
+    }
+
+    /** The KV cache's current statistics. */
+    public KvCacheStats cacheStats() {
+        return cache.stats();
+    }
+
+    /** Forgets the conversation: the next generation prefills its whole prompt. */
+    public void reset() {
+        cache.truncate(0);
+        historyLength = 0;
+    }
+
+    @Override
+    public void close() {
+        forwardPass.close();
+        pool.close();
+        cache.close();
+    }
+}
