@@ -43,6 +43,9 @@ public sealed interface WeightMatrix
      *                                        type's block size
      */
     static WeightMatrix of(String name, GgmlType type, MemorySegment segment, int rows, int columns) {
+        if (!UnsupportedTensorTypeException.isSupported(type)) {
+            throw new UnsupportedTensorTypeException(name, type);
+        }
         if (columns % type.blockSize() != 0) {
             throw new IllegalArgumentException("tensor '" + name + "': rows of " + columns
                     + " elements are not a multiple of " + type + "'s block of " + type.blockSize());
