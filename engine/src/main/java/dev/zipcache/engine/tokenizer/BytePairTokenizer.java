@@ -1,12 +1,9 @@
 package dev.zipcache.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -46,17 +43,13 @@ public final class BytePairTokenizer implements Tokenizer {
     private final PreTokenizer preTokenizer;
     private final SpecialTokens specialTokens;
     /** Control and user-defined tokens by their first char, longest first, for {@code parseSpecial}. */
-    private final Map<Character, SpecialText[]> specialTextsByFirstChar;
+    private final SpecialTokenSplitter specialSplitter;
     private final Map<String, int[]> chunkCache = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, int[]> eldest) {
             return size() > CACHE_CAPACITY;
         }
     };
-
-    /** A token whose text {@code parseSpecial} recognizes in input. */
-    private record SpecialText(String text, int id) {
-    }
 
     /**
      * A tokenizer over the vocabulary as GGUF stores it.
@@ -90,7 +83,7 @@ public final class BytePairTokenizer implements Tokenizer {
             byteTokens[b] = idsByToken.getOrDefault(String.valueOf(ByteLevelAlphabet.characterOf(b)), -1);
         }
         this.merges = buildMergeTable(merges);
-        this.specialTextsByFirstChar = indexSpecialTexts();
+        this.specialSplitter = SpecialTokenSplitter.of(tokens, types);
     }
 
     private MergeTable buildMergeTable(String[] mergeLines) {
@@ -118,20 +111,6 @@ public final class BytePairTokenizer implements Tokenizer {
         return table;
     }
 
-    private Map<Character, SpecialText[]> indexSpecialTexts() {
-        Map<Character, List<SpecialText>> byFirstChar = new HashMap<>();
-        for (int id = 0; id < tokens.length; id++) {
-            if ((types[id] == TokenType.CONTROL || types[id] == TokenType.USER_DEFINED) && !tokens[id].isEmpty()) {
-                byFirstChar.computeIfAbsent(tokens[id].charAt(0), c -> new ArrayList<>())
-                        .add(new SpecialText(tokens[id], id));
-            }
-        }
-        Map<Character, SpecialText[]> index = new HashMap<>();
-        Comparator<SpecialText> longestFirst = Comparator.comparingInt((SpecialText s) -> s.text().length()).reversed();
-        byFirstChar.forEach((first, texts) -> index.put(first, texts.stream().sorted(longestFirst)
-                .toArray(SpecialText[]::new)));
-        return Map.copyOf(index);
-    }
 
     @Override
     public int vocabularySize() {
@@ -157,37 +136,16 @@ public final class BytePairTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text, boolean parseSpecial) {
         IdBuffer ids = new IdBuffer(text.length() / 3 + 4);
-        int stretchStart = 0;
-        if (parseSpecial && !specialTextsByFirstChar.isEmpty()) {
-            int position = 0;
-            while (position < text.length()) {
-                SpecialText special = specialTextAt(text, position);
-                if (special == null) {
-                    position++;
-                    continue;
-                }
-                encodeOrdinaryText(text.substring(stretchStart, position), ids);
-                ids.add(special.id());
-                position += special.text().length();
-                stretchStart = position;
+        for (SpecialTokenSplitter.Fragment fragment : specialSplitter.split(text, parseSpecial)) {
+            if (fragment.isSpecial()) {
+                ids.add(fragment.tokenId());
+            } else {
+                encodeOrdinaryText(fragment.text(), ids);
             }
         }
-        encodeOrdinaryText(text.substring(stretchStart), ids);
         return ids.toArray();
     }
 
-    /** The longest control or user-defined token text that starts at {@code position}, or null. */
-    private SpecialText specialTextAt(String text, int position) {
-        SpecialText[] candidates = specialTextsByFirstChar.get(text.charAt(position));
-        if (candidates != null) {
-            for (SpecialText candidate : candidates) {
-                if (text.startsWith(candidate.text(), position)) {
-                    return candidate;
-                }
-            }
-        }
-        return null;
-    }
 
     private void encodeOrdinaryText(String text, IdBuffer ids) {
         if (text.isEmpty()) {

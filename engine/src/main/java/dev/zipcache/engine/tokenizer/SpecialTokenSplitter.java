@@ -2,66 +2,86 @@ package dev.zipcache.engine.tokenizer;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Splits text at the strings of control and user-defined tokens (longest first), so that a prompt may contain
- * {@code <|eot_id|>} and get that token rather than its characters. Shared by both tokenizers.
+ * Splits text at the strings of control and user-defined tokens, so that a prompt may contain {@code <|eot_id|>} and
+ * get that token rather than its characters. Matches are found leftmost first, and the longest where several start
+ * at the same place. Shared by both tokenizers.
  */
 final class SpecialTokenSplitter {
 
-    /** A piece of text to tokenize normally, or one special token. */
+    /** A stretch of text to tokenize normally, or one special token. */
     record Fragment(String text, int tokenId) {
         boolean isSpecial() {
             return tokenId >= 0;
         }
     }
 
-    private final List<String> strings;
-    private final List<Integer> ids;
+    private record SpecialText(String text, int id) {
+    }
 
-    private SpecialTokenSplitter(List<String> strings, List<Integer> ids) {
-        this.strings = strings;
-        this.ids = ids;
+    /** Candidates by first character, longest first: a lookup per text position stays cheap with 256 specials. */
+    private final Map<Character, SpecialText[]> byFirstCharacter;
+
+    private SpecialTokenSplitter(Map<Character, SpecialText[]> byFirstCharacter) {
+        this.byFirstCharacter = byFirstCharacter;
     }
 
     static SpecialTokenSplitter of(String[] pieces, TokenType[] types) {
-        List<Integer> order = new ArrayList<>();
+        Map<Character, List<SpecialText>> grouped = new HashMap<>();
         for (int id = 0; id < pieces.length; id++) {
             boolean special = types[id] == TokenType.CONTROL || types[id] == TokenType.USER_DEFINED;
             if (special && !pieces[id].isEmpty()) {
-                order.add(id);
+                grouped.computeIfAbsent(pieces[id].charAt(0), c -> new ArrayList<>())
+                        .add(new SpecialText(pieces[id], id));
             }
         }
-        order.sort(Comparator.comparingInt((Integer id) -> -pieces[id].length()).thenComparingInt(id -> id));
-        return new SpecialTokenSplitter(order.stream().map(id -> pieces[id]).toList(), List.copyOf(order));
+        Comparator<SpecialText> longestFirst = Comparator.comparingInt((SpecialText s) -> -s.text().length())
+                .thenComparingInt(SpecialText::id);
+        Map<Character, SpecialText[]> index = new HashMap<>();
+        grouped.forEach((first, texts) -> index.put(first, texts.stream().sorted(longestFirst)
+                .toArray(SpecialText[]::new)));
+        return new SpecialTokenSplitter(Map.copyOf(index));
     }
 
     List<Fragment> split(String text, boolean parseSpecial) {
-        if (!parseSpecial || strings.isEmpty()) {
+        if (!parseSpecial || byFirstCharacter.isEmpty()) {
             return List.of(new Fragment(text, -1));
         }
         List<Fragment> fragments = new ArrayList<>();
         int plainStart = 0;
         int position = 0;
-        outer:
         while (position < text.length()) {
-            for (int k = 0; k < strings.size(); k++) {
-                if (text.startsWith(strings.get(k), position)) {
-                    if (position > plainStart) {
-                        fragments.add(new Fragment(text.substring(plainStart, position), -1));
-                    }
-                    fragments.add(new Fragment(strings.get(k), ids.get(k)));
-                    position += strings.get(k).length();
-                    plainStart = position;
-                    continue outer;
-                }
+            SpecialText special = specialAt(text, position);
+            if (special == null) {
+                position++;
+                continue;
             }
-            position++;
+            if (position > plainStart) {
+                fragments.add(new Fragment(text.substring(plainStart, position), -1));
+            }
+            fragments.add(new Fragment(special.text(), special.id()));
+            position += special.text().length();
+            plainStart = position;
         }
-        if (plainStart < text.length()) {
+        if (plainStart < text.length() || fragments.isEmpty()) {
             fragments.add(new Fragment(text.substring(plainStart), -1));
         }
         return fragments;
+    }
+
+    private SpecialText specialAt(String text, int position) {
+        SpecialText[] candidates = byFirstCharacter.get(text.charAt(position));
+        if (candidates != null) {
+            for (SpecialText candidate : candidates) {
+                if (text.startsWith(candidate.text(), position)) {
+                    return candidate;
+                }
+            }
+        }
+        return null;
     }
 }
