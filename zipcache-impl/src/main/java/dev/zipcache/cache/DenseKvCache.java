@@ -60,6 +60,7 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
 
     @Override
     public int length() {
+        checkOpen();
         return committed;
     }
 
