@@ -180,6 +180,10 @@ public final class CpuForwardPass implements ForwardPass {
 
     /** A matrix product over a range of output rows; one reusable instance, so a loop allocates nothing. */
     private static final class MatmulTask implements ComputePool.RangeTask {
+        /** Batches at least this large decode weight rows once instead of per token. */
+        private static final int BATCH_DEQUANTIZE_THRESHOLD = 4;
+        private static final ThreadLocal<float[]> SCRATCH_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
         private WeightMatrix matrix;
         private float[] input;
         private int batch;
@@ -196,11 +200,31 @@ public final class CpuForwardPass implements ForwardPass {
         public void run(int start, int end) {
             int rows = matrix.rows();
             int columns = matrix.columns();
+            if (batch < BATCH_DEQUANTIZE_THRESHOLD) {
+                for (int row = start; row < end; row++) {
+                    for (int b = 0; b < batch; b++) {
+                        output[b * rows + row] = matrix.dot(row, input, b * columns);
+                    }
+                }
+                return;
+            }
+            // Prefill: decode each weight row once into floats and reuse it for every token of the batch.
+            float[] decodedRow = scratchRow(columns);
             for (int row = start; row < end; row++) {
+                matrix.dequantizeRow(row, decodedRow, 0);
                 for (int b = 0; b < batch; b++) {
-                    output[b * rows + row] = matrix.dot(row, input, b * columns);
+                    output[b * rows + row] = FloatDot.dot(decodedRow, 0, input, b * columns, columns);
                 }
             }
+        }
+
+        private static float[] scratchRow(int columns) {
+            float[] row = SCRATCH_ROW.get();
+            if (row.length < columns) {
+                row = new float[columns];
+                SCRATCH_ROW.set(row);
+            }
+            return row;
         }
     }
 
