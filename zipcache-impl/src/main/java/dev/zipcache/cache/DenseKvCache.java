@@ -9,15 +9,34 @@ import java.util.Arrays;
 /**
  * An uncompressed cache: every key and value element stored at one precision, per (layer, KV head) in
  * position-major runs so that attention reads each head's keys contiguously. Storage grows in blocks as tokens
- * arrive, up to the geometry's maximum. The element format is the subclass's: {@code fp32} or {@code fp16}.
+ * arrive, up to the geometry's maximum.
  */
-abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16KvCache {
+final class DenseKvCache implements KvCache {
+
+    /** The element format. */
+    enum Precision {
+        FP32(32), FP16(16);
+
+        private final int bits;
+
+        Precision(int bits) {
+            this.bits = bits;
+        }
+
+        HeadStore newStore(int dimension) {
+            return this == FP32 ? new FloatHeadStore(dimension) : new HalfHeadStore(dimension);
+        }
+    }
 
     /** Tokens added to a head's storage at a time. */
     static final int GROWTH_TOKENS = 256;
 
-    protected final KvCacheGeometry geometry;
-    protected final int headDimension;
+    private final KvCacheGeometry geometry;
+    private final Precision precision;
+    private final int headDimension;
+    /** [layer][kvHead] key and value stores; null once closed. */
+    private HeadStore[][] keys;
+    private HeadStore[][] values;
     private final int[] pendingPerLayer;
     private final float[][] scoresPerKvHead;
     private final float scale;
@@ -25,33 +44,22 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
     private int capacity;
     private boolean closed;
 
-    DenseKvCache(KvCacheGeometry geometry) {
+    DenseKvCache(KvCacheGeometry geometry, Precision precision) {
         this.geometry = geometry;
+        this.precision = precision;
+        this.keys = new HeadStore[geometry.layers()][geometry.kvHeads()];
+        this.values = new HeadStore[geometry.layers()][geometry.kvHeads()];
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                keys[layer][head] = precision.newStore(geometry.headDimension());
+                values[layer][head] = precision.newStore(geometry.headDimension());
+            }
+        }
         this.headDimension = geometry.headDimension();
         this.pendingPerLayer = new int[geometry.layers()];
         this.scoresPerKvHead = new float[geometry.kvHeads()][0];
         this.scale = (float) (1.0 / Math.sqrt(headDimension));
     }
-
-    /** Bits per stored element. */
-    abstract int bitWidth();
-
-    /** Grows every head's storage to hold {@code tokens} tokens. */
-    abstract void resize(int tokens);
-
-    /** Stores one head vector of {@code source} at {@code position} of (layer, kvHead). */
-    abstract void storeKey(int layer, int kvHead, int position, float[] source, int sourceOffset);
-
-    abstract void storeValue(int layer, int kvHead, int position, float[] source, int sourceOffset);
-
-    /** q · k[position] of (layer, kvHead). */
-    abstract float dotKey(int layer, int kvHead, int position, float[] query, int queryOffset);
-
-    /** out += weight · v[position] of (layer, kvHead). */
-    abstract void addWeightedValue(int layer, int kvHead, int position, float weight, float[] out, int outOffset);
-
-    /** Releases storage. */
-    abstract void release();
 
     @Override
     public KvCacheGeometry geometry() {
@@ -75,7 +83,12 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
         }
         if (end > capacity) {
             int grown = Math.min(geometry.maxTokens(), (end + GROWTH_TOKENS - 1) / GROWTH_TOKENS * GROWTH_TOKENS);
-            resize(grown);
+            for (int layerIndex = 0; layerIndex < geometry.layers(); layerIndex++) {
+                for (int head = 0; head < geometry.kvHeads(); head++) {
+                    this.keys[layerIndex][head].resize(grown);
+                    this.values[layerIndex][head].resize(grown);
+                }
+            }
             capacity = grown;
             for (int head = 0; head < scoresPerKvHead.length; head++) {
                 scoresPerKvHead[head] = new float[grown];
@@ -85,8 +98,8 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
         for (int token = 0; token < count; token++) {
             for (int kvHead = 0; kvHead < geometry.kvHeads(); kvHead++) {
                 int offset = token * kvWidth + kvHead * headDimension;
-                storeKey(layer, kvHead, start + token, keys, keysOffset + offset);
-                storeValue(layer, kvHead, start + token, values, valuesOffset + offset);
+                this.keys[layer][kvHead].store(start + token, keys, keysOffset + offset);
+                this.values[layer][kvHead].store(start + token, values, valuesOffset + offset);
             }
         }
         pendingPerLayer[layer] += count;
@@ -102,6 +115,8 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
                     + ", layer " + layer + " holds " + stored);
         }
         float[] scores = scoresPerKvHead[kvHead];
+        HeadStore headKeys = keys[layer][kvHead];
+        HeadStore headValues = values[layer][kvHead];
         int queryWidth = geometry.queryWidth();
         int group = geometry.groupSize();
         for (int row = 0; row < rows; row++) {
@@ -111,7 +126,7 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
                 int queryOffset = queriesOffset + row * queryWidth + head * headDimension;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int position = 0; position < visible; position++) {
-                    float score = dotKey(layer, kvHead, position, queries, queryOffset) * scale;
+                    float score = headKeys.dot(position, queries, queryOffset) * scale;
                     scores[position] = score;
                     max = Math.max(max, score);
                 }
@@ -125,7 +140,7 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
                 Arrays.fill(output, out, out + headDimension, 0f);
                 float inverse = 1f / sum;
                 for (int position = 0; position < visible; position++) {
-                    addWeightedValue(layer, kvHead, position, scores[position] * inverse, output, out);
+                    headValues.addWeighted(position, scores[position] * inverse, output, out);
                 }
             }
         }
@@ -157,14 +172,16 @@ abstract sealed class DenseKvCache implements KvCache permits Fp32KvCache, Fp16K
     @Override
     public KvCacheStats stats() {
         long elements = (long) committed * geometry.layers() * 2L * geometry.kvWidth();
-        return KvCacheStats.uniform(committed, elements * bitWidth() / 8, geometry.fp16Bytes(committed), bitWidth());
+        return KvCacheStats.uniform(committed, elements * precision.bits / 8, geometry.fp16Bytes(committed),
+                precision.bits);
     }
 
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            release();
+            keys = null; // the stores become garbage at once, not when the session object dies
+            values = null;
         }
     }
 
