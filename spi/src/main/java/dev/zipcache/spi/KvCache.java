@@ -13,8 +13,10 @@ package dev.zipcache.spi;
  * </ul>
  *
  * <p>Calling order per forward step of {@code n} tokens: for each layer, {@link #append} then {@link #attend} for
- * every KV head; after the last layer, {@link #commit}. {@code attend} for different KV heads of the same layer may
- * run concurrently on several threads; every other call comes from one thread at a time.
+ * every KV head; after the last layer, {@link #commit}. A prompt may be run in several such steps; after its last
+ * one the engine calls {@link #endPrefill} (ZipCache scores saliency and compresses the prompt there). {@code attend}
+ * for different KV heads of the same layer may run concurrently on several threads; every other call comes from one
+ * thread at a time.
  */
 public interface KvCache extends AutoCloseable {
 
@@ -53,8 +55,21 @@ public interface KvCache extends AutoCloseable {
      */
     void commit(int count, AttentionKind kind);
 
-    /** Drops every token after the first {@code length} (for a rolled-back or reset conversation). */
-    void truncate(int length);
+    /**
+     * Ends a prompt: every token of it has been appended and committed. A cache may now compress what it held in
+     * full precision during the prefill. The default does nothing.
+     */
+    default void endPrefill() {
+    }
+
+    /**
+     * Drops every token after the first {@code length}, for a rolled-back or continued conversation.
+     *
+     * @return false when this cache cannot (a compressed cache may no longer know which stored entry was which
+     *         position); the cache is then unchanged, and the caller starts over with {@code truncate(0)}, which
+     *         always succeeds
+     */
+    boolean truncate(int length);
 
     /** Current statistics. */
     KvCacheStats stats();

@@ -48,6 +48,16 @@ public final class Providers<P extends NamedProvider> {
         return load(KvCacheProvider.class, "KV cache");
     }
 
+    /** The registry of quantization schemes. */
+    public static Providers<KvQuantizer> quantizers() {
+        return load(KvQuantizer.class, "quantizer");
+    }
+
+    /** The registry of saliency policies. */
+    public static Providers<SaliencyPolicy> saliencyPolicies() {
+        return load(SaliencyPolicy.class, "saliency policy");
+    }
+
     /** Every provider, sorted by name. */
     public List<P> all() {
         return byName.values().stream().sorted(Comparator.comparing(NamedProvider::name)).toList();

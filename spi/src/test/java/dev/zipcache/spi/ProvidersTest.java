@@ -76,7 +76,8 @@ class ProvidersTest {
                 public void commit(int count, AttentionKind kind) {
                 }
 
-                public void truncate(int length) {
+                public boolean truncate(int length) {
+                    return false;
                 }
 
                 public KvCacheStats stats() {

@@ -160,13 +160,14 @@ final class DenseKvCache implements KvCache {
     }
 
     @Override
-    public void truncate(int length) {
+    public boolean truncate(int length) {
         checkOpen();
         if (length < 0 || length > committed) {
             throw new IllegalArgumentException("cannot truncate a cache of " + committed + " tokens to " + length);
         }
         committed = length;
         Arrays.fill(pendingPerLayer, 0);
+        return true;
     }
 
     @Override

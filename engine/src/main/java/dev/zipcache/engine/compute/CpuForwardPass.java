@@ -77,6 +77,9 @@ public final class CpuForwardPass implements ForwardPass {
                     allLogits ? done : -1);
             done += batch;
         }
+        if (kind == KvCache.AttentionKind.PREFILL) {
+            cache.endPrefill();
+        }
         return logits;
     }
 

@@ -11,7 +11,8 @@ public interface ForwardPass extends AutoCloseable {
     /**
      * Runs {@code count} tokens through the model at positions {@code cache.length() ..}, appends their keys and
      * values to {@code cache} and commits them. Prompts longer than the backend's batch are processed in several
-     * batches, each reading the weights once.
+     * batches, each reading the weights once; after a prompt's last batch the cache's
+     * {@link KvCache#endPrefill()} runs.
      *
      * @param kind       {@link KvCache.AttentionKind#PREFILL} for a prompt, {@code DECODE} for a generated token
      * @param allLogits  true to return the logits of every token ({@code count × vocabulary}, for scoring), false

@@ -33,6 +33,7 @@ public final class Session implements AutoCloseable {
     /** The tokens whose keys and values are in the cache, in order. */
     private final int[] history;
     private int historyLength;
+    private final int[] singleToken = new int[1];
 
     private Session(Model model, SessionOptions options) {
         this.model = model;
@@ -87,9 +88,7 @@ public final class Session implements AutoCloseable {
         if (prompt.length >= context + 1 || prompt.length > context) {
             throw new ContextOverflowException(prompt.length, context);
         }
-        int reused = reusablePrefix(prompt);
-        cache.truncate(reused);
-        historyLength = reused;
+        int reused = rewindTo(reusablePrefix(prompt));
 
         long prefillStart = System.nanoTime();
         float[] logits = run(prompt, reused, prompt.length - reused, KvCache.AttentionKind.PREFILL);
@@ -107,7 +106,6 @@ public final class Session implements AutoCloseable {
         long decodeNanos = 0;
         int decodedTokens = 0;
         FinishReason finish = FinishReason.LENGTH;
-        int[] single = new int[1];
         while (generatedCount < request.maxTokens()) {
             if (request.cancellation() != null && request.cancellation().isCancelled()) {
                 finish = FinishReason.CANCELLED;
@@ -131,9 +129,8 @@ public final class Session implements AutoCloseable {
                 finish = FinishReason.LENGTH;
                 break;
             }
-            single[0] = token;
             long decodeStart = System.nanoTime();
-            logits = run(single, 0, 1, KvCache.AttentionKind.DECODE);
+            logits = decode(token);
             decodeNanos += System.nanoTime() - decodeStart;
             decodedTokens++;
         }
@@ -148,6 +145,44 @@ public final class Session implements AutoCloseable {
         Timings timings = new Timings(prefillNanos, prompt.length - reused, decodeNanos, decodedTokens);
         return new GenerationResult(text.toString(), prompt, Arrays.copyOf(generated, generatedCount), finish, usage,
                 timings, cacheSpec, cache.stats());
+    }
+
+    /**
+     * Keeps the first {@code length} cached tokens, or none when the cache cannot drop tokens it has compressed.
+     *
+     * @return how many tokens were kept
+     */
+    private int rewindTo(int length) {
+        if (length != historyLength && !cache.truncate(length)) {
+            cache.truncate(0);
+            length = 0;
+        }
+        historyLength = length;
+        return length;
+    }
+
+    /**
+     * Runs prompt tokens (teacher forcing: a batched prefill) after what the session already holds and returns the
+     * logits that predict the next token, in a buffer the next call reuses.
+     *
+     * @throws ContextOverflowException when the tokens do not fit the context
+     */
+    public float[] prefill(int[] tokens) {
+        checkFits(tokens.length);
+        return run(tokens, 0, tokens.length, KvCache.AttentionKind.PREFILL);
+    }
+
+    /** Runs one token as a decode step and returns the logits that predict the next one (a reused buffer). */
+    public float[] decode(int token) {
+        checkFits(1);
+        singleToken[0] = token;
+        return run(singleToken, 0, 1, KvCache.AttentionKind.DECODE);
+    }
+
+    private void checkFits(int count) {
+        if (historyLength + count > model.config().contextLength()) {
+            throw new ContextOverflowException(historyLength + count, model.config().contextLength());
+        }
     }
 
     /** Runs tokens through the model, appending them to the cache and the history. */
@@ -180,8 +215,7 @@ public final class Session implements AutoCloseable {
 
     /** Forgets the conversation: the next generation prefills its whole prompt. */
     public void reset() {
-        cache.truncate(0);
-        historyLength = 0;
+        rewindTo(0);
     }
 
     @Override

@@ -1,0 +1,28 @@
+package dev.zipcache.spi;
+
+/**
+ * A quantization scheme for blocks of key or value vectors (tokenwise, channelwise, groupwise, channel-separable
+ * tokenwise...), found with {@link java.util.ServiceLoader} and selected by name. Register an implementation in
+ * {@code META-INF/services/dev.zipcache.spi.KvQuantizer}.
+ */
+public interface KvQuantizer extends NamedProvider {
+
+    /**
+     * Quantizes {@code rows × width} values, row-major from {@code values[offset]}.
+     *
+     * @param bits          bits per code (2, 3, 4 or 8)
+     * @param channelScales per-column scales to divide by before and multiply by after quantizing, shared by the
+     *                      caller between blocks (CST); null lets the scheme compute its own if it uses any
+     * @param options       this scheme's options, resolved against {@link #options()}
+     */
+    QuantizedBlock quantize(float[] values, int offset, int rows, int width, int bits, float[] channelScales,
+                            SpecOptions options);
+
+    /**
+     * The per-column scales this scheme would use for these rows (CST: sqrt(max|x|) per column), or null when it uses
+     * none; a cache computes them once over every token and passes them to each block it quantizes.
+     */
+    default float[] channelScales(float[] values, int offset, int rows, int width, SpecOptions options) {
+        return null;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.zipcache.spi;
+
+/**
+ * Scores the tokens {@code firstToken .. length − 1} of one layer from the attention probabilities of chosen query
+ * rows. The cache asks for {@link #rows()}, computes those rows' causal attention probabilities per KV head (summed
+ * over the query heads that share it), passes them to {@link #observe}, then reads {@link #scores}. Different KV heads
+ * may be observed concurrently.
+ */
+public interface SaliencyScorer {
+
+    /** Positions of the query rows to observe, in {@code [firstToken, length)}; a position may repeat. */
+    int[] rows();
+
+    /**
+     * Adds one observed row: {@code probabilities[0 .. row]} are the attention weights of the query at {@code row}
+     * over positions {@code 0 .. row}, summed over the query heads of {@code kvHead}.
+     */
+    void observe(int kvHead, int row, float[] probabilities);
+
+    /**
+     * Writes the score of positions {@code firstToken .. length − 1} of {@code kvHead} to
+     * {@code out[0 .. length − firstToken)}; higher means more salient.
+     */
+    void scores(int kvHead, float[] out);
+}
