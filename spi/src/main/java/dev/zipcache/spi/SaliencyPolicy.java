@@ -9,7 +9,7 @@ package dev.zipcache.spi;
 public interface SaliencyPolicy extends NamedProvider {
 
     /** Starts scoring one prompt (or follow-up chunk) of one layer; {@code options} resolved against this policy. */
-    SaliencyScorer scorer(ScoringRequest request, SpecOptions options);
+    SaliencyScorer scorer(ScoringRequest request, KvCacheGeometry geometry, SpecOptions options);
 
     /**
      * What is being scored.

@@ -12,8 +12,10 @@ public interface SaliencyScorer {
     int[] rows();
 
     /**
-     * Adds one observed row: {@code probabilities[0 .. row]} are the attention weights of the query at {@code row}
-     * over positions {@code 0 .. row}, summed over the query heads of {@code kvHead}.
+     * Adds one observed row: {@code probabilities[position]} is the attention weight of the query at {@code row} on
+     * {@code position}, summed over the query heads of {@code kvHead}, for positions {@code firstToken .. row}
+     * (entries before {@code firstToken} are unspecified: those tokens are already compressed and not scored). The
+     * weights are normalized over every visible token, compressed ones included.
      */
     void observe(int kvHead, int row, float[] probabilities);
 

@@ -1,0 +1,408 @@
+package dev.zipcache.cache;
+
+import dev.zipcache.spi.KvCache;
+import dev.zipcache.spi.KvCacheGeometry;
+import dev.zipcache.spi.KvCacheStats;
+import dev.zipcache.spi.KvQuantizer;
+import dev.zipcache.spi.SpecOptions;
+import dev.zipcache.spi.QuantizedBlock;
+import dev.zipcache.spi.SaliencyPolicy;
+import dev.zipcache.spi.SaliencyScorer;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
+
+/**
+ * ZipCache's mixed-precision KV cache (ZIPCACHE.md §3–§7), also MiKV with other options.
+ *
+ * <p>A prompt is held in full precision while it is prefilled, so prefill attention is exact; its queries are kept
+ * so that, when the prompt ends, the saliency policy can observe the rows it asks for (only those rows' attention
+ * probabilities are computed). Each KV head's tokens are then split into a salient group (the
+ * {@code salient-ratio} highest scores, high bits) and a regular group (low bits). Keys are quantized channelwise per
+ * group and values channel-separably (CST), with the official code's row layout: row {@code j} of a group holds the
+ * {@code j}-th token of that group in every head, salient tokens in position order and regular ones in increasing
+ * score order. Since attention does not depend on the order of tokens, rows need no positions.
+ *
+ * <p>Decoded tokens wait in an fp16 buffer. Every {@code interval} steps the newest token's attention over the buffer
+ * splits it the same way, and the whole sequence is dequantized and quantized again with fresh parameters (§7).
+ */
+final class MixedPrecisionKvCache implements KvCache {
+
+    private final KvCacheGeometry geometry;
+    private final MixedPrecisionConfig config;
+    private final int width;
+    private final int dimension;
+    private final CausalAttention attention;
+    private final Layer[] layers;
+    /** Tokens in the quantized store (every layer holds the same). */
+    private int storedTokens;
+    private int committed;
+    /** Decode steps since the last compression. */
+    private int decodeSteps;
+    private boolean closed;
+
+    MixedPrecisionKvCache(KvCacheGeometry geometry, MixedPrecisionConfig config) {
+        this.geometry = geometry;
+        this.config = config;
+        this.width = geometry.kvWidth();
+        this.dimension = geometry.headDimension();
+        this.attention = new CausalAttention(geometry);
+        this.layers = new Layer[geometry.layers()];
+        for (int layer = 0; layer < layers.length; layer++) {
+            layers[layer] = new Layer();
+        }
+    }
+
+    /** One layer's quantized groups, full-precision buffer, and what saliency needs. */
+    private final class Layer {
+        QuantizedBlock salientKeys;
+        QuantizedBlock regularKeys;
+        QuantizedBlock salientValues;
+        QuantizedBlock regularValues;
+        int salientRows;
+        int regularRows;
+        final TokenBuffer keys = new TokenBuffer(width);
+        final TokenBuffer values = new TokenBuffer(width);
+        int pending;
+        /** Queries of the uncompressed prompt rows, {@code [row][queryWidth]}, kept until the prompt is scored. */
+        float[] promptQueries = new float[0];
+        /** Summed attention of the scoring decode step over the buffer, per KV head. */
+        final float[][] decodeScores = new float[geometry.kvHeads()][config.interval()];
+        final CausalAttention.Keys[] keyViews = new CausalAttention.Keys[geometry.kvHeads()];
+        final CausalAttention.Values[] valueViews = new CausalAttention.Values[geometry.kvHeads()];
+
+        Layer() {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                int column = head * dimension;
+                keyViews[head] = (index, query, queryOffset) -> {
+                    if (index < salientRows) {
+                        return salientKeys.dot(index, column, query, queryOffset, dimension);
+                    }
+                    if (index < salientRows + regularRows) {
+                        return regularKeys.dot(index - salientRows, column, query, queryOffset, dimension);
+                    }
+                    return keys.dot(index - salientRows - regularRows, column, query, queryOffset, dimension);
+                };
+                valueViews[head] = (index, weight, out, outOffset) -> {
+                    if (index < salientRows) {
+                        salientValues.addWeighted(index, column, weight, out, outOffset, dimension);
+                    } else if (index < salientRows + regularRows) {
+                        regularValues.addWeighted(index - salientRows, column, weight, out, outOffset, dimension);
+                    } else {
+                        values.addWeighted(index - salientRows - regularRows, column, weight, out, outOffset,
+                                dimension);
+                    }
+                };
+            }
+        }
+
+        int quantizedRows() {
+            return salientRows + regularRows;
+        }
+    }
+
+    @Override
+    public KvCacheGeometry geometry() {
+        return geometry;
+    }
+
+    @Override
+    public int length() {
+        checkOpen();
+        return committed;
+    }
+
+    @Override
+    public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
+        checkOpen();
+        Layer state = layers[layer];
+        if (committed + state.pending + count > geometry.maxTokens()) {
+            throw new IllegalStateException("KV cache is full: " + (committed + state.pending + count)
+                    + " tokens exceed its maximum of " + geometry.maxTokens());
+        }
+        state.keys.append(keys, keysOffset, count);
+        state.values.append(values, valuesOffset, count);
+        state.pending += count;
+        reserveQueries(state, state.keys.count());
+    }
+
+    @Override
+    public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
+                       int firstPosition, float[] output, int outputOffset) {
+        checkOpen();
+        Layer state = layers[layer];
+        int queryWidth = geometry.queryWidth();
+        if (kind == AttentionKind.PREFILL) {
+            keepPromptQueries(state, kvHead, queries, queriesOffset, rows, firstPosition);
+        }
+        boolean scoringStep = kind == AttentionKind.DECODE && rows == 1 && storedTokens > 0
+                && (decodeSteps + 1) % config.interval() == 0 && state.keys.count() == config.interval();
+        for (int row = 0; row < rows; row++) {
+            int visible = state.quantizedRows() + (firstPosition + row - storedTokens + 1);
+            CausalAttention.ProbabilitySink sink = !scoringStep ? null
+                    : (observed, summed, count) -> System.arraycopy(summed, state.quantizedRows(),
+                            state.decodeScores[kvHead], 0, count - state.quantizedRows());
+            attention.attendRow(kvHead, state.keyViews[kvHead], state.valueViews[kvHead], visible, queries,
+                    queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row, sink);
+        }
+    }
+
+    /** Copies the query heads of {@code kvHead} for prompt rows; each KV head writes its own slots. */
+    private void keepPromptQueries(Layer state, int kvHead, float[] queries, int offset, int rows, int firstPosition) {
+        int queryWidth = geometry.queryWidth();
+        int group = geometry.groupSize();
+        int firstRow = firstPosition - storedTokens;
+        for (int row = 0; row < rows; row++) {
+            int source = offset + row * queryWidth + kvHead * group * dimension;
+            int target = (firstRow + row) * queryWidth + kvHead * group * dimension;
+            System.arraycopy(queries, source, state.promptQueries, target, group * dimension);
+        }
+    }
+
+    @Override
+    public void commit(int count, AttentionKind kind) {
+        checkOpen();
+        for (int layer = 0; layer < layers.length; layer++) {
+            if (layers[layer].pending != count) {
+                throw new IllegalStateException("commit of " + count + " tokens but layer " + layer + " received "
+                        + layers[layer].pending);
+            }
+        }
+        for (Layer state : layers) {
+            state.pending = 0;
+        }
+        committed += count;
+        if (kind == AttentionKind.DECODE && storedTokens > 0) {
+            decodeSteps += count;
+            if (decodeSteps % config.interval() == 0 && layers[0].keys.count() == config.interval()) {
+                for (Layer state : layers) {
+                    float[][] scores = new float[geometry.kvHeads()][];
+                    for (int head = 0; head < scores.length; head++) {
+                        scores[head] = Arrays.copyOf(state.decodeScores[head], config.interval());
+                    }
+                    compressBuffer(state, scores);
+                }
+                storedTokens = committed;
+                decodeSteps = 0;
+            }
+        }
+    }
+
+    /**
+     * Grows the saved-query area before a step's attends, which run concurrently per KV head and so cannot grow it
+     * themselves; the engine appends a layer before attending it.
+     */
+    private void reserveQueries(Layer state, int rows) {
+        int needed = rows * geometry.queryWidth();
+        if (state.promptQueries.length < needed) {
+            state.promptQueries = Arrays.copyOf(state.promptQueries, Math.max(needed, 2 * state.promptQueries.length));
+        }
+    }
+
+    @Override
+    public void endPrefill() {
+        checkOpen();
+        int tokens = committed - storedTokens;
+        if (tokens <= 0) {
+            return;
+        }
+        for (int layer = 0; layer < layers.length; layer++) {
+            Layer state = layers[layer];
+            compressBuffer(state, promptScores(layer, state, tokens));
+            state.promptQueries = new float[0];
+        }
+        storedTokens = committed;
+        decodeSteps = 0;
+    }
+
+    /** Scores the buffered prompt tokens of one layer with the saliency policy (ZIPCACHE.md §5.2). */
+    private float[][] promptScores(int layer, Layer state, int tokens) {
+        SaliencyScorer scorer = config.policy().scorer(
+                new SaliencyPolicy.ScoringRequest(layer, storedTokens, committed, config.seed()), geometry,
+                config.policyOptions());
+        int queryWidth = geometry.queryWidth();
+        float[] scratchOutput = new float[queryWidth];
+        float[] byPosition = new float[committed];
+        for (int head = 0; head < geometry.kvHeads(); head++) {
+            int kvHead = head;
+            for (int row : scorer.rows()) {
+                int visible = state.quantizedRows() + (row - storedTokens + 1);
+                attention.attendRow(kvHead, state.keyViews[kvHead], state.valueViews[kvHead], visible,
+                        state.promptQueries, (row - storedTokens) * queryWidth, scratchOutput, 0, row,
+                        (observed, summed, count) -> {
+                            System.arraycopy(summed, state.quantizedRows(), byPosition, storedTokens,
+                                    count - state.quantizedRows());
+                            scorer.observe(kvHead, observed, byPosition);
+                        });
+            }
+        }
+        float[][] scores = new float[geometry.kvHeads()][tokens];
+        for (int head = 0; head < scores.length; head++) {
+            scorer.scores(head, scores[head]);
+        }
+        return scores;
+    }
+
+    /**
+     * Moves every buffered token of one layer into the quantized groups: per KV head the lowest-scoring
+     * {@code floor((1 − salient ratio) · n)} go to the regular group in increasing score order (ties: earlier
+     * first), the rest to the salient group in position order; then both groups are quantized again from their
+     * current values (§7: fresh parameters every time).
+     */
+    private void compressBuffer(Layer state, float[][] scores) {
+        int tokens = state.keys.count();
+        int newRegular = config.regularCount(tokens);
+        int newSalient = tokens - newRegular;
+        int[][] salientTokens = new int[geometry.kvHeads()][];
+        int[][] regularTokens = new int[geometry.kvHeads()][];
+        for (int head = 0; head < geometry.kvHeads(); head++) {
+            float[] headScores = scores[head];
+            Integer[] order = IntStream.range(0, tokens).boxed().toArray(Integer[]::new);
+            Arrays.sort(order, Comparator.comparingDouble((Integer token) -> headScores[token])
+                    .thenComparingInt(token -> token));
+            regularTokens[head] = Arrays.stream(order, 0, newRegular).mapToInt(Integer::intValue).toArray();
+            salientTokens[head] = Arrays.stream(order, newRegular, tokens).mapToInt(Integer::intValue).sorted()
+                    .toArray();
+        }
+        int salientRows = state.salientRows + newSalient;
+        int regularRows = state.regularRows + newRegular;
+        float[] salientKeys = gather(state.salientKeys, state.salientRows, state.keys, salientTokens, salientRows);
+        float[] regularKeys = gather(state.regularKeys, state.regularRows, state.keys, regularTokens, regularRows);
+        float[] salientValues = gather(state.salientValues, state.salientRows, state.values, salientTokens,
+                salientRows);
+        float[] regularValues = gather(state.regularValues, state.regularRows, state.values, regularTokens,
+                regularRows);
+
+        state.salientKeys = quantize(config.keyQuantizer(), config.keyOptions(), salientKeys, salientRows,
+                config.highBits(), null);
+        state.regularKeys = quantize(config.keyQuantizer(), config.keyOptions(), regularKeys, regularRows,
+                config.lowBits(), null);
+        float[] allValues = Arrays.copyOf(salientValues, (salientRows + regularRows) * width);
+        System.arraycopy(regularValues, 0, allValues, salientRows * width, regularRows * width);
+        float[] scales = config.valueQuantizer().channelScales(allValues, 0, salientRows + regularRows, width,
+                config.valueOptions());
+        state.salientValues = quantize(config.valueQuantizer(), config.valueOptions(), salientValues, salientRows,
+                config.highBits(), scales);
+        state.regularValues = quantize(config.valueQuantizer(), config.valueOptions(), regularValues, regularRows,
+                config.lowBits(), scales);
+        state.salientRows = salientRows;
+        state.regularRows = regularRows;
+        state.keys.truncate(0);
+        state.values.truncate(0);
+    }
+
+    /** The old rows of a group, dequantized, followed by the buffered tokens chosen for it in each head. */
+    private float[] gather(QuantizedBlock old, int oldRows, TokenBuffer buffer, int[][] chosen, int rows) {
+        float[] matrix = new float[rows * width];
+        for (int row = 0; row < oldRows; row++) {
+            old.dequantize(row, 0, matrix, row * width, width);
+        }
+        float[] source = buffer.vectors();
+        for (int head = 0; head < chosen.length; head++) {
+            for (int j = 0; j < chosen[head].length; j++) {
+                System.arraycopy(source, chosen[head][j] * width + head * dimension, matrix,
+                        (oldRows + j) * width + head * dimension, dimension);
+            }
+        }
+        return matrix;
+    }
+
+    private QuantizedBlock quantize(KvQuantizer quantizer, SpecOptions options,
+                                    float[] matrix, int rows, int bits, float[] scales) {
+        return rows == 0 ? null : quantizer.quantize(matrix, 0, rows, width, bits, scales, options);
+    }
+
+    @Override
+    public boolean truncate(int length) {
+        checkOpen();
+        if (length == 0) {
+            for (int layer = 0; layer < layers.length; layer++) {
+                layers[layer] = new Layer();
+            }
+            storedTokens = 0;
+            committed = 0;
+            decodeSteps = 0;
+            return true;
+        }
+        if (length < storedTokens || length > committed) {
+            return length == committed;
+        }
+        for (Layer state : layers) {
+            state.keys.truncate(length - storedTokens);
+            state.values.truncate(length - storedTokens);
+            state.pending = 0;
+        }
+        committed = length;
+        decodeSteps = storedTokens > 0 ? length - storedTokens : 0;
+        return true;
+    }
+
+    @Override
+    public KvCacheStats stats() {
+        checkOpen();
+        long bytes = 0;
+        long salient = 0;
+        long regular = 0;
+        long buffered = 0;
+        for (Layer state : layers) {
+            bytes += blockBytes(state.salientKeys) + blockBytes(state.regularKeys) + blockBytes(state.salientValues)
+                    + blockBytes(state.regularValues) + state.keys.bytes() + state.values.bytes();
+            if (state.salientValues != null && state.regularValues != null) {
+                bytes -= sharedScaleBytes(state.regularValues);
+            }
+            salient += state.salientRows;
+            regular += state.regularRows;
+            buffered += state.keys.count();
+        }
+        Map<Integer, Long> perBits = new TreeMap<>();
+        int layerCount = layers.length;
+        perBits.merge(config.highBits(), salient / layerCount, Long::sum);
+        perBits.merge(config.lowBits(), regular / layerCount, Long::sum);
+        perBits.merge(16, buffered / layerCount, Long::sum);
+        perBits.values().removeIf(count -> count == 0);
+        return new KvCacheStats(committed, bytes, geometry.fp16Bytes(committed), new TreeMap<>(perBits),
+                paperRatio(committed));
+    }
+
+    private static long blockBytes(QuantizedBlock block) {
+        return block == null ? 0 : block.bytes();
+    }
+
+    /** Channel scales that the second value group repeats from the first: stored once, counted once. */
+    private long sharedScaleBytes(QuantizedBlock block) {
+        return config.valueQuantizer().channelScales(new float[width], 0, 1, width, config.valueOptions()) == null
+                ? 0 : (long) width * Short.BYTES;
+    }
+
+    /**
+     * The paper's ratio (ZIPCACHE.md §8) for this geometry: hd = KV heads × head dimension, l = tokens, b = 1,
+     * fp16 parameters: two (min, step) per key channel and group, plus per value channel one scale and per value row
+     * a (min, step).
+     */
+    double paperRatio(long tokens) {
+        if (tokens == 0) {
+            return 16.0 / (config.salientRatio() * config.highBits() + (1 - config.salientRatio()) * config.lowBits());
+        }
+        double hd = width;
+        double fp16Bits = 2 * tokens * hd * 16;
+        double payloadBits = 2 * tokens * hd
+                * (config.salientRatio() * config.highBits() + (1 - config.salientRatio()) * config.lowBits());
+        double parameterBits = 16 * (2 * 2 * hd + hd + 2 * tokens);
+        return fp16Bits / (payloadBits + parameterBits);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Arrays.fill(layers, null);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("KV cache is closed");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.zipcache.cache;
+
+import dev.zipcache.spi.KvCacheStats;
+import dev.zipcache.spi.KvQuantizer;
+import dev.zipcache.spi.KvCacheGeometry;
+import dev.zipcache.spi.SpecOptions;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code uniform:bits=B}: every token quantized tokenwise per (token, KV head) as it is written, the newest included:
+ * the simplest baseline, which shows what keeping recent tokens in full precision is worth. A prompt is held in full
+ * precision while it is prefilled (prefill attention is exact) and quantized when it ends.
+ */
+final class UniformKvCache extends BufferedKvCache {
+
+    private final int bits;
+    private final KvQuantizer quantizer;
+    private final SpecOptions quantizerOptions;
+    /** [layer][kvHead] quantized rows of that head's {@code headDimension} channels. */
+    private final QuantizedRows[][] keys;
+    private final QuantizedRows[][] values;
+    /** Position of the first buffered token of each layer. */
+    private final int[] bufferStart;
+    private final CausalAttention.Keys[][] keyViews;
+    private final CausalAttention.Values[][] valueViews;
+
+    UniformKvCache(KvCacheGeometry geometry, int bits, KvQuantizer quantizer, SpecOptions quantizerOptions) {
+        super(geometry);
+        this.bits = bits;
+        this.quantizer = quantizer;
+        this.quantizerOptions = quantizerOptions;
+        int layers = geometry.layers();
+        int heads = geometry.kvHeads();
+        keys = new QuantizedRows[layers][heads];
+        values = new QuantizedRows[layers][heads];
+        bufferStart = new int[layers];
+        keyViews = new CausalAttention.Keys[layers][heads];
+        valueViews = new CausalAttention.Values[layers][heads];
+        for (int layer = 0; layer < layers; layer++) {
+            for (int head = 0; head < heads; head++) {
+                QuantizedRows headKeys = keys[layer][head] = new QuantizedRows();
+                QuantizedRows headValues = values[layer][head] = new QuantizedRows();
+                TokenBuffer bufferKeys = bufferedKeys[layer];
+                TokenBuffer bufferValues = bufferedValues[layer];
+                int[] start = bufferStart;
+                int layerIndex = layer;
+                int column = head * dimension;
+                keyViews[layer][head] = (index, query, offset) -> index < headKeys.count()
+                        ? headKeys.dot(index, 0, query, offset, dimension)
+                        : bufferKeys.dot(index - start[layerIndex], column, query, offset, dimension);
+                valueViews[layer][head] = (index, weight, out, offset) -> {
+                    if (index < headValues.count()) {
+                        headValues.addWeighted(index, 0, weight, out, offset, dimension);
+                    } else {
+                        bufferValues.addWeighted(index - start[layerIndex], column, weight, out, offset, dimension);
+                    }
+                };
+            }
+        }
+    }
+
+    @Override
+    public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
+                       int firstPosition, float[] output, int outputOffset) {
+        checkOpen();
+        if (kind == AttentionKind.DECODE) {
+            // Quantized as written: this head's share of the new token is quantized before it is attended to.
+            quantizeHead(layer, kvHead, keys[layer][kvHead].count() - bufferStart[layer]);
+        }
+        int queryWidth = geometry.queryWidth();
+        for (int row = 0; row < rows; row++) {
+            attention.attendRow(kvHead, keyViews[layer][kvHead], valueViews[layer][kvHead], firstPosition + row + 1,
+                    queries, queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row, null);
+        }
+    }
+
+    /** Quantizes one head's slice of the buffered tokens from {@code fromToken} on. */
+    private void quantizeHead(int layer, int kvHead, int fromToken) {
+        int tokens = bufferedKeys[layer].count() - fromToken;
+        if (tokens <= 0) {
+            return;
+        }
+        keys[layer][kvHead].add(quantizer.quantize(slice(bufferedKeys[layer], kvHead, fromToken, tokens), 0, tokens,
+                dimension, bits, null, quantizerOptions));
+        values[layer][kvHead].add(quantizer.quantize(slice(bufferedValues[layer], kvHead, fromToken, tokens), 0,
+                tokens, dimension, bits, null, quantizerOptions));
+    }
+
+    private float[] slice(TokenBuffer buffer, int kvHead, int fromToken, int tokens) {
+        float[] slice = new float[tokens * dimension];
+        for (int token = 0; token < tokens; token++) {
+            System.arraycopy(buffer.vectors(), (fromToken + token) * width + kvHead * dimension, slice,
+                    token * dimension, dimension);
+        }
+        return slice;
+    }
+
+    @Override
+    void afterCommit(int count, AttentionKind kind) {
+        if (kind == AttentionKind.DECODE) {
+            clearBuffers();
+        }
+    }
+
+    @Override
+    public void endPrefill() {
+        checkOpen();
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                quantizeHead(layer, head, keys[layer][head].count() - bufferStart[layer]);
+            }
+        }
+        clearBuffers();
+    }
+
+    private void clearBuffers() {
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            bufferedKeys[layer].truncate(0);
+            bufferedValues[layer].truncate(0);
+            bufferStart[layer] = committed;
+        }
+    }
+
+    @Override
+    public boolean truncate(int length) {
+        checkOpen();
+        if (length == committed) {
+            return true;
+        }
+        if (length != 0) {
+            return false;
+        }
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                keys[layer][head].clear();
+                values[layer][head].clear();
+            }
+        }
+        committed = 0;
+        clearBuffers();
+        return true;
+    }
+
+    @Override
+    public KvCacheStats stats() {
+        checkOpen();
+        long bytes = 0;
+        long buffered = 0;
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                bytes += keys[layer][head].bytes() + values[layer][head].bytes();
+            }
+            bytes += bufferedKeys[layer].bytes() + bufferedValues[layer].bytes();
+            buffered += bufferedKeys[layer].count();
+        }
+        buffered /= geometry.layers();
+        Map<Integer, Long> perBits = new TreeMap<>();
+        perBits.put(bits, committed - buffered);
+        if (buffered > 0) {
+            perBits.put(16, buffered);
+        }
+        // Per (token, head): D codes of B bits plus an fp16 (min, step).
+        double paper = 16.0 * dimension / (bits * dimension + 2 * 16);
+        return new KvCacheStats(committed, bytes, geometry.fp16Bytes(committed), new TreeMap<>(perBits), paper);
+    }
+}
