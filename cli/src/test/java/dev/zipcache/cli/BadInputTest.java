@@ -94,7 +94,7 @@ class BadInputTest {
     void unknownKvCache() {
         CliRun run = CliRun.of("generate", "-m", SharedFiles.file("models/stories260K/stories260K.bin").toString(),
                 "--kv-cache", "nonsense");
-        assertOneLineError(run, 2, "unknown KV cache 'nonsense'; available: fp16, fp32, kivi, mikv, uniform, zipcache");
+        assertOneLineError(run, 2, "unknown KV cache 'nonsense'; available: fp16, fp32, h2o, kivi, mikv, uniform, zipcache");
         assertThat(run.errorLines()).isEqualTo(1);
     }
 

@@ -12,7 +12,7 @@ import dev.zipcache.spi.SpecOptions;
 import java.util.List;
 import java.util.Map;
 
-/** The single-precision quantized baselines: {@code uniform} and {@code kivi}. */
+/** The baselines ZipCache is compared with: {@code uniform}, {@code kivi} and {@code h2o}. */
 public final class QuantizedCacheProviders {
 
     private QuantizedCacheProviders() {
@@ -85,6 +85,30 @@ public final class QuantizedCacheProviders {
             return new KiviKvCache(geometry, bits, group, residual, quantizer("channelwise"),
                     quantizerOptions("channelwise", Map.of()), quantizer("groupwise"),
                     quantizerOptions("groupwise", Map.of("group", String.valueOf(valueGroup))), valueGroup);
+        }
+    }
+
+    /** {@code h2o:heavy=F,recent=F}: H2O's heavy hitters plus recent tokens, the rest evicted. */
+    public static final class H2o implements KvCacheProvider {
+        @Override
+        public String name() {
+            return "h2o";
+        }
+
+        @Override
+        public String description() {
+            return "H2O: keeps heavy hitters (accumulated attention) and recent tokens in fp16, evicts the rest";
+        }
+
+        @Override
+        public List<OptionDescriptor> options() {
+            return List.of(new OptionDescriptor("heavy", "0.1", "fraction of the sequence kept as heavy hitters"),
+                    new OptionDescriptor("recent", "0.1", "fraction of the sequence kept as the newest tokens"));
+        }
+
+        @Override
+        public KvCache create(KvCacheGeometry geometry, SpecOptions options) {
+            return new H2oKvCache(geometry, options.decimal("heavy", 0, 1), options.decimal("recent", 0, 1));
         }
     }
 }

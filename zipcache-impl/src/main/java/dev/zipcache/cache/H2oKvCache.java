@@ -1,0 +1,245 @@
+package dev.zipcache.cache;
+
+import dev.zipcache.spi.KvCache;
+import dev.zipcache.spi.KvCacheGeometry;
+import dev.zipcache.spi.KvCacheStats;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * H2O (ZIPCACHE.md §10.2) with real eviction: each KV head keeps its heavy hitters (highest accumulated attention
+ * over every query row so far) plus its most recent tokens, and the rest are gone, not zeroed (§9 A10). Budgets are
+ * fractions of the current sequence length ({@code heavy}, {@code recent}), so the cache stays at
+ * {@code heavy + recent} of the full size. Eviction starts when a prompt ends; prefill attention is exact.
+ */
+final class H2oKvCache implements KvCache {
+
+    private final KvCacheGeometry geometry;
+    private final double heavyFraction;
+    private final double recentFraction;
+    private final int dimension;
+    private final CausalAttention attention;
+    private final HeadSlots[][] heads;
+    private final int[] pending;
+    private int committed;
+    private boolean evicting;
+    private boolean closed;
+
+    H2oKvCache(KvCacheGeometry geometry, double heavyFraction, double recentFraction) {
+        this.geometry = geometry;
+        this.heavyFraction = heavyFraction;
+        this.recentFraction = recentFraction;
+        this.dimension = geometry.headDimension();
+        this.attention = new CausalAttention(geometry);
+        this.heads = new HeadSlots[geometry.layers()][geometry.kvHeads()];
+        for (HeadSlots[] layer : heads) {
+            for (int head = 0; head < layer.length; head++) {
+                layer[head] = new HeadSlots();
+            }
+        }
+        this.pending = new int[geometry.layers()];
+    }
+
+    /** The kept tokens of one (layer, KV head): fp16-rounded vectors, their positions and accumulated scores. */
+    private final class HeadSlots {
+        float[] keys = new float[0];
+        float[] values = new float[0];
+        int[] positions = new int[0];
+        double[] scores = new double[0];
+        int count;
+        final CausalAttention.Keys keyView = (slot, query, offset) -> {
+            float sum = 0f;
+            for (int i = 0; i < dimension; i++) {
+                sum += query[offset + i] * keys[slot * dimension + i];
+            }
+            return sum;
+        };
+        final CausalAttention.Values valueView = (slot, weight, out, offset) -> {
+            for (int i = 0; i < dimension; i++) {
+                out[offset + i] += weight * values[slot * dimension + i];
+            }
+        };
+        final CausalAttention.ProbabilitySink accumulate = (row, probabilities, visible) -> {
+            for (int slot = 0; slot < visible; slot++) {
+                scores[slot] += probabilities[slot];
+            }
+        };
+
+        void add(float[] sourceKeys, int keyOffset, float[] sourceValues, int valueOffset, int position) {
+            if (count == positions.length) {
+                int capacity = Math.max(16, 2 * count);
+                keys = Arrays.copyOf(keys, capacity * dimension);
+                values = Arrays.copyOf(values, capacity * dimension);
+                positions = Arrays.copyOf(positions, capacity);
+                scores = Arrays.copyOf(scores, capacity);
+            }
+            for (int i = 0; i < dimension; i++) {
+                keys[count * dimension + i] = Float.float16ToFloat(Float.floatToFloat16(sourceKeys[keyOffset + i]));
+                values[count * dimension + i] =
+                        Float.float16ToFloat(Float.floatToFloat16(sourceValues[valueOffset + i]));
+            }
+            positions[count] = position;
+            scores[count++] = 0;
+        }
+
+        /** Keeps the {@code recent} newest slots and the {@code heavy} best-scoring others; slots stay in order. */
+        void evict(int heavy, int recent) {
+            if (count <= heavy + recent) {
+                return;
+            }
+            int older = count - recent;
+            Integer[] byScore = new Integer[older];
+            for (int slot = 0; slot < older; slot++) {
+                byScore[slot] = slot;
+            }
+            Arrays.sort(byScore, (a, b) -> Double.compare(scores[b], scores[a]) != 0
+                    ? Double.compare(scores[b], scores[a]) : Integer.compare(a, b));
+            boolean[] keep = new boolean[count];
+            for (int i = 0; i < heavy; i++) {
+                keep[byScore[i]] = true;
+            }
+            Arrays.fill(keep, older, count, true);
+            int next = 0;
+            for (int slot = 0; slot < count; slot++) {
+                if (keep[slot]) {
+                    System.arraycopy(keys, slot * dimension, keys, next * dimension, dimension);
+                    System.arraycopy(values, slot * dimension, values, next * dimension, dimension);
+                    positions[next] = positions[slot];
+                    scores[next++] = scores[slot];
+                }
+            }
+            count = next;
+        }
+    }
+
+    @Override
+    public KvCacheGeometry geometry() {
+        return geometry;
+    }
+
+    @Override
+    public int length() {
+        checkOpen();
+        return committed;
+    }
+
+    @Override
+    public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
+        checkOpen();
+        if (committed + pending[layer] + count > geometry.maxTokens()) {
+            throw new IllegalStateException("KV cache is full: " + (committed + pending[layer] + count)
+                    + " tokens exceed its maximum of " + geometry.maxTokens());
+        }
+        int width = geometry.kvWidth();
+        for (int token = 0; token < count; token++) {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                int within = token * width + head * dimension;
+                heads[layer][head].add(keys, keysOffset + within, values, valuesOffset + within,
+                        committed + pending[layer] + token);
+            }
+        }
+        pending[layer] += count;
+    }
+
+    @Override
+    public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
+                       int firstPosition, float[] output, int outputOffset) {
+        checkOpen();
+        HeadSlots slots = heads[layer][kvHead];
+        int queryWidth = geometry.queryWidth();
+        int newest = firstPosition + rows - 1;
+        for (int row = 0; row < rows; row++) {
+            // Slots are in position order and the batch's tokens are the last ones, so causality is a prefix.
+            int visible = slots.count - (newest - (firstPosition + row));
+            attention.attendRow(kvHead, slots.keyView, slots.valueView, visible, queries,
+                    queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row,
+                    slots.accumulate);
+        }
+    }
+
+    @Override
+    public void commit(int count, AttentionKind kind) {
+        checkOpen();
+        for (int layer = 0; layer < pending.length; layer++) {
+            if (pending[layer] != count) {
+                throw new IllegalStateException("commit of " + count + " tokens but layer " + layer + " received "
+                        + pending[layer]);
+            }
+        }
+        Arrays.fill(pending, 0);
+        committed += count;
+        if (evicting) {
+            evict();
+        }
+    }
+
+    @Override
+    public void endPrefill() {
+        checkOpen();
+        evicting = true;
+        evict();
+    }
+
+    private void evict() {
+        int heavy = (int) Math.ceil(heavyFraction * committed);
+        int recent = Math.max(1, (int) Math.ceil(recentFraction * committed));
+        for (HeadSlots[] layer : heads) {
+            for (HeadSlots slots : layer) {
+                slots.evict(heavy, recent);
+            }
+        }
+    }
+
+    @Override
+    public boolean truncate(int length) {
+        checkOpen();
+        if (length == committed) {
+            return true;
+        }
+        if (length != 0) {
+            return false;
+        }
+        for (HeadSlots[] layer : heads) {
+            for (HeadSlots slots : layer) {
+                slots.count = 0;
+            }
+        }
+        committed = 0;
+        evicting = false;
+        return true;
+    }
+
+    @Override
+    public KvCacheStats stats() {
+        checkOpen();
+        long kept = 0;
+        for (HeadSlots[] layer : heads) {
+            for (HeadSlots slots : layer) {
+                kept += slots.count;
+            }
+        }
+        // fp16 keys and values plus a position (int) and a score (float) per kept token and head.
+        long bytes = kept * (2L * dimension * Short.BYTES + Integer.BYTES + Float.BYTES);
+        long keptPerHead = kept / ((long) geometry.layers() * geometry.kvHeads());
+        Map<Integer, Long> perBits = new TreeMap<>();
+        perBits.put(16, keptPerHead);
+        if (committed - keptPerHead > 0) {
+            perBits.put(0, committed - keptPerHead);
+        }
+        double paper = keptPerHead == 0 ? 1.0 : (double) committed / keptPerHead;
+        return new KvCacheStats(committed, bytes, geometry.fp16Bytes(committed), new TreeMap<>(perBits), paper);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("KV cache is closed");
+        }
+    }
+}
