@@ -26,7 +26,8 @@ public final class ZipcacheCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: generate, info, convert, caches");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command: generate, info, convert, caches, perplexity");
     }
 
     public static void main(String[] args) {
