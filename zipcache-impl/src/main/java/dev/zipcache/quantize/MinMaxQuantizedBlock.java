@@ -1,0 +1,285 @@
+package dev.zipcache.quantize;
+
+import dev.zipcache.spi.QuantizedBlock;
+
+import java.util.Objects;
+
+/**
+ * A block of {@code rows × width} values quantized by one of this package's schemes: packed codes (layout in
+ * {@link dev.zipcache.quantize the package description}), fp16 {@code (min, step)} pairs either per column
+ * (channelwise) or per row and run of {@code group} consecutive columns (tokenwise: one run of the whole width;
+ * groupwise; CST), and optionally fp16 channel scales {@code s_c} that multiply every dequantized value of column
+ * {@code c} (CST, ZIPCACHE.md §4).
+ *
+ * <p>{@link #dot} and {@link #addWeighted} read codes and parameters directly with SIMD kernels (3-bit blocks use the
+ * scalar path); {@link #dotScalar} and {@link #addWeightedScalar} are their plain scalar twins. Immutable, so safe to
+ * read from several threads. Neither kernel allocates.
+ */
+public final class MinMaxQuantizedBlock implements QuantizedBlock {
+
+    private static final int HALF_BYTES = Short.BYTES;
+
+    private final int rows;
+    private final int width;
+    private final int bits;
+    private final int mask;
+    /** Bytes per row, which is also the width of a plane for the planar layouts (2, 4, 8 bits). */
+    private final int rowBytes;
+    private final boolean planar;
+    private final byte[] codes;
+    /** True: one (min, step) per column, shared by all rows. False: per row and run of {@link #group} columns. */
+    private final boolean perColumn;
+    private final int group;
+    private final int groupsPerRow;
+    private final short[] minimums;
+    private final short[] steps;
+    /** fp16 scale per column, or null when the block has none. */
+    private final short[] channelScales;
+
+    /**
+     * @param group 0 for per-column parameters, else the run length of per-row parameters
+     */
+    MinMaxQuantizedBlock(int rows, int width, int bits, byte[] codes, int group, short[] minimums, short[] steps,
+                         short[] channelScales) {
+        this.rows = rows;
+        this.width = width;
+        this.bits = MinMaxQuantization.checkBits(bits);
+        this.mask = MinMaxQuantization.maxCode(bits);
+        this.rowBytes = CodePacking.rowBytes(width, bits);
+        this.planar = CodePacking.isPlanar(bits);
+        this.codes = codes;
+        this.perColumn = group == 0;
+        this.group = perColumn ? width : Math.min(group, width);
+        this.groupsPerRow = perColumn ? 0 : Math.ceilDiv(width, this.group);
+        this.minimums = minimums;
+        this.steps = steps;
+        this.channelScales = channelScales;
+        int parameters = perColumn ? width : rows * groupsPerRow;
+        if (codes.length != rows * rowBytes || minimums.length != parameters || steps.length != parameters
+                || (channelScales != null && channelScales.length != width)) {
+            throw new IllegalArgumentException("inconsistent block arrays for " + rows + " × " + width);
+        }
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int width() {
+        return width;
+    }
+
+    @Override
+    public int bits() {
+        return bits;
+    }
+
+    /** Packed codes, every (min, step) at 2 bytes, and the channel scales at 2 bytes each if the block holds them. */
+    @Override
+    public long bytes() {
+        return bytesExcludingChannelScales() + channelScaleBytes();
+    }
+
+    /**
+     * {@link #bytes()} without the channel scales: a cache that shares one set of scales between several blocks
+     * (CST's salient and regular groups, ZIPCACHE.md §4) counts {@link #channelScaleBytes()} once itself.
+     */
+    public long bytesExcludingChannelScales() {
+        return (long) codes.length + (long) HALF_BYTES * (minimums.length + steps.length);
+    }
+
+    /** Bytes of the channel scales this block holds: 2 per column, or 0 without scales. */
+    public long channelScaleBytes() {
+        return channelScales == null ? 0 : (long) HALF_BYTES * channelScales.length;
+    }
+
+    /** Whether the block holds channel scales. */
+    public boolean hasChannelScales() {
+        return channelScales != null;
+    }
+
+    /** The scale of {@code column} (the stored fp16 value), 1 when the block holds none. */
+    public float channelScale(int column) {
+        Objects.checkIndex(column, width);
+        return channelScales == null ? 1f : Float.float16ToFloat(channelScales[column]);
+    }
+
+    /** The (min, step) that applies to {@code [row, column]}. */
+    public GroupParameters parameters(int row, int column) {
+        Objects.checkIndex(row, rows);
+        Objects.checkIndex(column, width);
+        int index = parameterIndex(row, column);
+        return new GroupParameters(minimums[index], steps[index]);
+    }
+
+    /** The code stored for {@code [row, column]}. */
+    public int code(int row, int column) {
+        Objects.checkIndex(row, rows);
+        Objects.checkIndex(column, width);
+        return CodePacking.codeAt(codes, row * rowBytes, rowBytes, bits, column);
+    }
+
+    @Override
+    public void dequantize(int row, int column, float[] out, int outOffset, int length) {
+        checkSlice(row, column, length, out, outOffset);
+        int rowOffset = row * rowBytes;
+        for (int i = 0; i < length; i++) {
+            int c = column + i;
+            int index = parameterIndex(row, c);
+            float value = MinMaxQuantization.dequantize(CodePacking.codeAt(codes, rowOffset, rowBytes, bits, c),
+                    Float.float16ToFloat(minimums[index]), Float.float16ToFloat(steps[index]));
+            out[outOffset + i] = channelScales == null ? value : value * Float.float16ToFloat(channelScales[c]);
+        }
+    }
+
+    @Override
+    public float dot(int row, int column, float[] query, int queryOffset, int length) {
+        checkSlice(row, column, length, query, queryOffset);
+        if (!planar) {
+            return dotUnchecked(row, column, query, queryOffset, length);
+        }
+        int rowOffset = row * rowBytes;
+        int end = column + length;
+        float sum = 0f;
+        for (int c = column; c < end; ) {
+            int plane = c / rowBytes;
+            int runEnd = Math.min(end, runEnd(c, plane));
+            int index = rowOffset + c - plane * rowBytes;
+            int shift = plane * bits;
+            int queryIndex = queryOffset + c - column;
+            int n = runEnd - c;
+            if (perColumn) {
+                sum += RunKernels.columnDot(codes, index, shift, mask, minimums, steps, c, query, queryIndex, n);
+            } else {
+                int parameter = row * groupsPerRow + c / group;
+                float step = Float.float16ToFloat(steps[parameter]);
+                float minimum = Float.float16ToFloat(minimums[parameter]);
+                sum += channelScales == null
+                        ? RunKernels.rowDot(codes, index, shift, mask, step, minimum, query, queryIndex, n)
+                        : RunKernels.rowDotScaled(codes, index, shift, mask, channelScales, c, step, minimum,
+                        query, queryIndex, n);
+            }
+            c = runEnd;
+        }
+        return sum;
+    }
+
+    @Override
+    public void addWeighted(int row, int column, float weight, float[] out, int outOffset, int length) {
+        checkSlice(row, column, length, out, outOffset);
+        if (!planar) {
+            addWeightedUnchecked(row, column, weight, out, outOffset, length);
+            return;
+        }
+        int rowOffset = row * rowBytes;
+        int end = column + length;
+        for (int c = column; c < end; ) {
+            int plane = c / rowBytes;
+            int runEnd = Math.min(end, runEnd(c, plane));
+            int index = rowOffset + c - plane * rowBytes;
+            int shift = plane * bits;
+            int outIndex = outOffset + c - column;
+            int n = runEnd - c;
+            if (perColumn) {
+                RunKernels.columnAdd(codes, index, shift, mask, minimums, steps, c, weight, out, outIndex, n);
+            } else {
+                int parameter = row * groupsPerRow + c / group;
+                float a = weight * Float.float16ToFloat(steps[parameter]);
+                float b = weight * Float.float16ToFloat(minimums[parameter]);
+                if (channelScales == null) {
+                    RunKernels.rowAdd(codes, index, shift, mask, a, b, out, outIndex, n);
+                } else {
+                    RunKernels.rowAddScaled(codes, index, shift, mask, channelScales, c, a, b, out, outIndex, n);
+                }
+            }
+            c = runEnd;
+        }
+    }
+
+    /** The scalar twin of {@link #dot}: the same algebra per parameter run, one code at a time. */
+    public float dotScalar(int row, int column, float[] query, int queryOffset, int length) {
+        checkSlice(row, column, length, query, queryOffset);
+        return dotUnchecked(row, column, query, queryOffset, length);
+    }
+
+    /** The scalar twin of {@link #addWeighted}. */
+    public void addWeightedScalar(int row, int column, float weight, float[] out, int outOffset, int length) {
+        checkSlice(row, column, length, out, outOffset);
+        addWeightedUnchecked(row, column, weight, out, outOffset, length);
+    }
+
+    private float dotUnchecked(int row, int column, float[] query, int queryOffset, int length) {
+        int rowOffset = row * rowBytes;
+        int end = column + length;
+        float sum = 0f;
+        if (perColumn) {
+            for (int c = column; c < end; c++) {
+                float value = codeAt(rowOffset, c) * Float.float16ToFloat(steps[c]) + Float.float16ToFloat(minimums[c]);
+                sum += query[queryOffset + c - column] * value;
+            }
+            return sum;
+        }
+        for (int c = column; c < end; ) {
+            int runEnd = Math.min(end, (c / group + 1) * group);
+            float codeSum = 0f;
+            float querySum = 0f;
+            for (int k = c; k < runEnd; k++) {
+                float q = query[queryOffset + k - column] * scale(k);
+                codeSum += codeAt(rowOffset, k) * q;
+                querySum += q;
+            }
+            int parameter = row * groupsPerRow + c / group;
+            sum += Float.float16ToFloat(steps[parameter]) * codeSum + Float.float16ToFloat(minimums[parameter]) * querySum;
+            c = runEnd;
+        }
+        return sum;
+    }
+
+    private void addWeightedUnchecked(int row, int column, float weight, float[] out, int outOffset, int length) {
+        int rowOffset = row * rowBytes;
+        int end = column + length;
+        if (perColumn) {
+            for (int c = column; c < end; c++) {
+                float value = codeAt(rowOffset, c) * Float.float16ToFloat(steps[c]) + Float.float16ToFloat(minimums[c]);
+                out[outOffset + c - column] += weight * value;
+            }
+            return;
+        }
+        for (int c = column; c < end; ) {
+            int runEnd = Math.min(end, (c / group + 1) * group);
+            int parameter = row * groupsPerRow + c / group;
+            float a = weight * Float.float16ToFloat(steps[parameter]);
+            float b = weight * Float.float16ToFloat(minimums[parameter]);
+            for (int k = c; k < runEnd; k++) {
+                out[outOffset + k - column] += (a * codeAt(rowOffset, k) + b) * scale(k);
+            }
+            c = runEnd;
+        }
+    }
+
+    /** End of the run from column {@code c}: where its plane ends or, for per-row parameters, its group. */
+    private int runEnd(int c, int plane) {
+        int planeEnd = (plane + 1) * rowBytes;
+        return perColumn ? planeEnd : Math.min(planeEnd, (c / group + 1) * group);
+    }
+
+    private int parameterIndex(int row, int column) {
+        return perColumn ? column : row * groupsPerRow + column / group;
+    }
+
+    private int codeAt(int rowOffset, int column) {
+        return CodePacking.codeAt(codes, rowOffset, rowBytes, bits, column);
+    }
+
+    private float scale(int column) {
+        return channelScales == null ? 1f : Float.float16ToFloat(channelScales[column]);
+    }
+
+    private void checkSlice(int row, int column, int length, float[] array, int arrayOffset) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(column, length, width);
+        Objects.checkFromIndexSize(arrayOffset, length, array.length);
+    }
+}

@@ -1,0 +1,188 @@
+package dev.zipcache.quantize;
+
+import dev.zipcache.spi.KvQuantizer;
+import dev.zipcache.spi.OptionDescriptor;
+import dev.zipcache.spi.SpecOptions;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * The shared part of this package's quantizers: argument checks, optional channel scaling, fitting each group with
+ * {@link MinMaxQuantization} and packing with {@link CodePacking}. A subclass only says where its groups lie.
+ *
+ * <p>Channel scales (non-null {@code channelScales} in {@link #quantize}) are applied by every scheme with per-row
+ * parameters: values are divided by {@code s_c} before quantizing and multiplied by it after (ZIPCACHE.md §4). They
+ * are rounded to fp16 first, as the official code stores them, and both directions use the rounded value. A scale of
+ * 0 (an all-zero column) is stored and used as 1 so nothing divides by zero. The channelwise scheme rejects scales:
+ * its per-column (min, step) already absorbs any per-column factor.
+ */
+public abstract sealed class MinMaxQuantizer implements KvQuantizer
+        permits TokenwiseQuantizer, ChannelwiseQuantizer, GroupwiseQuantizer, ChannelSeparableTokenwiseQuantizer {
+
+    private static final short HALF_ONE = Float.floatToFloat16(1f);
+
+    /** Value of {@link MinMaxQuantizedBlock}'s group meaning one (min, step) per column. */
+    static final int PER_COLUMN = 0;
+
+    private final String name;
+    private final String description;
+    private final List<OptionDescriptor> options;
+
+    MinMaxQuantizer(String name, String description, List<OptionDescriptor> options) {
+        this.name = name;
+        this.description = description;
+        this.options = List.copyOf(options);
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final String description() {
+        return description;
+    }
+
+    @Override
+    public final List<OptionDescriptor> options() {
+        return options;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @param options this scheme's options, or null for the defaults
+     * @return a {@link MinMaxQuantizedBlock}
+     * @throws IllegalArgumentException for bad bits, shapes, scales or options, or values that do not fit fp16
+     *                                  parameters
+     */
+    @Override
+    public final MinMaxQuantizedBlock quantize(float[] values, int offset, int rows, int width, int bits,
+                                               float[] channelScales, SpecOptions options) {
+        MinMaxQuantization.checkBits(bits);
+        checkBlock(values, offset, rows, width);
+        SpecOptions resolved = resolve(options);
+        int group = group(width, resolved);
+        short[] scales = channelScales != null ? roundScales(channelScales, width, group)
+                : ownScales(values, offset, rows, width, resolved);
+
+        float[] source = values;
+        int start = offset;
+        if (scales != null) {
+            source = new float[rows * width];
+            start = 0;
+            for (int row = 0; row < rows; row++) {
+                for (int column = 0; column < width; column++) {
+                    source[row * width + column] =
+                            values[offset + row * width + column] / Float.float16ToFloat(scales[column]);
+                }
+            }
+        }
+
+        int[] codes = new int[rows * width];
+        short[] minimums;
+        short[] steps;
+        if (group == PER_COLUMN) {
+            minimums = new short[width];
+            steps = new short[width];
+            for (int column = 0; column < width; column++) {
+                GroupParameters parameters = MinMaxQuantization.fit(source, start + column, rows, width, bits);
+                MinMaxQuantization.encode(source, start + column, rows, width, parameters, bits, codes, column);
+                minimums[column] = parameters.minimumBits();
+                steps[column] = parameters.stepBits();
+            }
+        } else {
+            int groupsPerRow = Math.ceilDiv(width, group);
+            minimums = new short[rows * groupsPerRow];
+            steps = new short[rows * groupsPerRow];
+            for (int row = 0; row < rows; row++) {
+                for (int g = 0; g < groupsPerRow; g++) {
+                    int first = row * width + g * group;
+                    int count = Math.min(group, width - g * group);
+                    GroupParameters parameters = MinMaxQuantization.fit(source, start + first, count, 1, bits);
+                    MinMaxQuantization.encode(source, start + first, count, 1, parameters, bits, codes, first);
+                    minimums[row * groupsPerRow + g] = parameters.minimumBits();
+                    steps[row * groupsPerRow + g] = parameters.stepBits();
+                }
+            }
+        }
+
+        int rowBytes = CodePacking.rowBytes(width, bits);
+        byte[] packed = new byte[rows * rowBytes];
+        for (int row = 0; row < rows; row++) {
+            CodePacking.packRow(codes, row * width, width, bits, packed, row * rowBytes);
+        }
+        return new MinMaxQuantizedBlock(rows, width, bits, packed, group, minimums, steps, scales);
+    }
+
+    /**
+     * The run length of per-row parameters for this width ({@code width} itself for one pair per row), or
+     * {@link #PER_COLUMN}.
+     */
+    abstract int group(int width, SpecOptions options);
+
+    /** The fp16 channel scales a block uses when the caller passes none; null for none. */
+    short[] ownScales(float[] values, int offset, int rows, int width, SpecOptions options) {
+        return null;
+    }
+
+    /** {@code options} checked against {@link #options()}, or the defaults when null. */
+    final SpecOptions resolve(SpecOptions options) {
+        Map<String, String> values = new LinkedHashMap<>();
+        this.options.forEach(option -> values.put(option.key(), option.defaultValue()));
+        if (options != null) {
+            options.values().forEach((key, value) -> {
+                if (!values.containsKey(key)) {
+                    String known = this.options.stream().map(OptionDescriptor::key).collect(Collectors.joining(", "));
+                    throw new IllegalArgumentException("quantizer '" + name + "' has no option '" + key + "'; "
+                            + (known.isEmpty() ? "it takes none" : "its options: " + known));
+                }
+                values.put(key, value);
+            });
+        }
+        return new SpecOptions(name, values);
+    }
+
+    /** Checks the shape and that {@code values} holds it from {@code offset}. */
+    static void checkBlock(float[] values, int offset, int rows, int width) {
+        Objects.requireNonNull(values, "values");
+        if (rows < 1 || width < 1) {
+            throw new IllegalArgumentException("a block needs at least one row and one column, got " + rows + " × "
+                    + width);
+        }
+        Objects.checkFromIndexSize(offset, Math.multiplyExact(rows, width), values.length);
+    }
+
+    /** fp16 copies of caller-given scales, zero replaced by one. */
+    private short[] roundScales(float[] channelScales, int width, int group) {
+        if (group == PER_COLUMN) {
+            throw new IllegalArgumentException("quantizer '" + name + "' takes no channel scales: its per-column"
+                    + " (min, step) already absorbs any per-column factor; pass null");
+        }
+        if (channelScales.length != width) {
+            throw new IllegalArgumentException("expected " + width + " channel scales (one per column), got "
+                    + channelScales.length);
+        }
+        short[] scales = new short[width];
+        for (int column = 0; column < width; column++) {
+            float scale = channelScales[column];
+            if (!(scale >= 0f) || !Float.isFinite(Float.float16ToFloat(Float.floatToFloat16(scale)))) {
+                throw new IllegalArgumentException("channel scale " + column + " is " + scale
+                        + "; scales must be finite, non-negative and fit fp16");
+            }
+            scales[column] = halfScale(scale);
+        }
+        return scales;
+    }
+
+    /** {@code scale} rounded to fp16, with 0 (an all-zero column) replaced by 1 so that nothing divides by zero. */
+    static short halfScale(float scale) {
+        short half = Float.floatToFloat16(scale);
+        return Float.float16ToFloat(half) == 0f ? HALF_ONE : half;
+    }
+}
