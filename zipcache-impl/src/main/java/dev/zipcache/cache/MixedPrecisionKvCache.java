@@ -5,6 +5,7 @@ import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
 import dev.zipcache.spi.KvQuantizer;
 import dev.zipcache.spi.SpecOptions;
+import dev.zipcache.quantize.MinMaxQuantizedBlock;
 import dev.zipcache.spi.QuantizedBlock;
 import dev.zipcache.spi.SaliencyPolicy;
 import dev.zipcache.spi.SaliencyScorer;
@@ -351,7 +352,7 @@ final class MixedPrecisionKvCache implements KvCache {
             bytes += blockBytes(state.salientKeys) + blockBytes(state.regularKeys) + blockBytes(state.salientValues)
                     + blockBytes(state.regularValues) + state.keys.bytes() + state.values.bytes();
             if (state.salientValues != null && state.regularValues != null) {
-                bytes -= sharedScaleBytes(state.regularValues);
+                bytes -= sharedScaleBytes(state.regularValues); // both value groups hold the same CST scales
             }
             salient += state.salientRows;
             regular += state.regularRows;
@@ -372,9 +373,8 @@ final class MixedPrecisionKvCache implements KvCache {
     }
 
     /** Channel scales that the second value group repeats from the first: stored once, counted once. */
-    private long sharedScaleBytes(QuantizedBlock block) {
-        return config.valueQuantizer().channelScales(new float[width], 0, 1, width, config.valueOptions()) == null
-                ? 0 : (long) width * Short.BYTES;
+    private static long sharedScaleBytes(QuantizedBlock block) {
+        return block instanceof MinMaxQuantizedBlock quantized ? quantized.channelScaleBytes() : 0;
     }
 
     /**
