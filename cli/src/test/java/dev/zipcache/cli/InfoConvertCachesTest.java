@@ -42,7 +42,12 @@ class InfoConvertCachesTest {
     void cachesListsTheProvidersFoundOnTheClassPath() {
         CliRun run = CliRun.of("caches");
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).contains("fp16").contains("fp32");
+        assertThat(run.out()).contains("fp16").contains("fp32").contains("zipcache").contains("salient-ratio=0.6")
+                .contains("kivi").contains("uniform").contains("h2o").contains("mikv")
+                .contains("quantizers").contains("channelwise").contains("cst")
+                .contains("saliency policies").contains("probe").contains("probe-accumulated");
+        CliRun json = CliRun.of("caches", "--json");
+        assertThat(json.out()).contains("\"caches\"").contains("\"quantizers\"").contains("\"saliency_policies\"");
     }
 
     private static String[] concat(String[] first, String[] second) {
