@@ -29,4 +29,26 @@ public interface QuantizedBlock {
 
     /** out[outOffset + i] += weight · x̂[row, column + i] for i < length, read from the codes. */
     void addWeighted(int row, int column, float weight, float[] out, int outOffset, int length);
+
+    /**
+     * {@code out[outOffset + r] = dot(firstRow + r, column, query, queryOffset, length)} for {@code r < rowCount}:
+     * the scores of many tokens against one query, where a scheme can hoist the query-side work out of the loop.
+     */
+    default void dotRows(int firstRow, int rowCount, int column, float[] query, int queryOffset, int length,
+                         float[] out, int outOffset) {
+        for (int r = 0; r < rowCount; r++) {
+            out[outOffset + r] = dot(firstRow + r, column, query, queryOffset, length);
+        }
+    }
+
+    /**
+     * {@code out[outOffset + i] += Σ_r weights[weightsOffset + r] · x̂[firstRow + r, column + i]}: the attention-weighted
+     * sum of many tokens' values, which a scheme can accumulate in code space and scale once at the end.
+     */
+    default void addWeightedRows(int firstRow, int rowCount, int column, float[] weights, int weightsOffset,
+                                 float[] out, int outOffset, int length) {
+        for (int r = 0; r < rowCount; r++) {
+            addWeighted(firstRow + r, column, weights[weightsOffset + r], out, outOffset, length);
+        }
+    }
 }

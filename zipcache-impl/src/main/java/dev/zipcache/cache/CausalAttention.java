@@ -5,21 +5,11 @@ import dev.zipcache.spi.KvCacheGeometry;
 import java.util.Arrays;
 
 /**
- * Softmax attention of query rows over the tokens of a {@link Keys}/{@link Values} view, the same for every
- * compressed cache: the view decides where each token's key and value come from (packed codes or a full-precision
- * buffer) and computes the dot products and weighted sums without expanding anything.
+ * Softmax attention of query rows over the tokens of an {@link AttentionView}, the same for every cache: the view
+ * says where each run of tokens' keys and values live (packed codes, a full-precision buffer), and its {@link Rows}
+ * compute scores and weighted sums many tokens at a time without expanding anything.
  */
 final class CausalAttention {
-
-    /** Where a token's key lives. Indices are the view's own (not necessarily positions). */
-    interface Keys {
-        float dot(int index, float[] query, int queryOffset);
-    }
-
-    /** Where a token's value lives. */
-    interface Values {
-        void addWeighted(int index, float weight, float[] out, int outOffset);
-    }
 
     /** Receives one row's attention weights summed over the query heads of a KV head (for saliency). */
     interface ProbabilitySink {
@@ -28,27 +18,28 @@ final class CausalAttention {
 
     private final KvCacheGeometry geometry;
     private final float scale;
-    /** Per KV head: scores of one query head, and the sum over its query heads. */
-    private final float[][] scores;
+    /** Per KV head: weights of one query head, and their sum over the group's query heads. */
+    private final float[][] weights;
     private final float[][] summed;
 
     CausalAttention(KvCacheGeometry geometry) {
         this.geometry = geometry;
         this.scale = (float) (1.0 / Math.sqrt(geometry.headDimension()));
-        this.scores = new float[geometry.kvHeads()][geometry.maxTokens()];
+        this.weights = new float[geometry.kvHeads()][geometry.maxTokens()];
         this.summed = new float[geometry.kvHeads()][geometry.maxTokens()];
     }
 
     /**
-     * Attends one query row over view indices {@code 0 .. visible − 1} for each query head of {@code kvHead}.
+     * Attends one query row over the first {@code visible} tokens of {@code view}, for each query head of
+     * {@code kvHead}.
      *
      * @param sink when not null, receives the weights summed over the query heads
      */
-    void attendRow(int kvHead, Keys keys, Values values, int visible, float[] queries, int queryRowOffset,
+    void attendRow(int kvHead, AttentionView view, int visible, float[] queries, int queryRowOffset,
                    float[] output, int outputRowOffset, int row, ProbabilitySink sink) {
         int dimension = geometry.headDimension();
         int group = geometry.groupSize();
-        float[] weights = scores[kvHead];
+        float[] scores = weights[kvHead];
         float[] total = summed[kvHead];
         if (sink != null) {
             Arrays.fill(total, 0, visible, 0f);
@@ -56,26 +47,36 @@ final class CausalAttention {
         for (int member = 0; member < group; member++) {
             int head = kvHead * group + member;
             int queryOffset = queryRowOffset + head * dimension;
+            for (int segment = 0, done = 0; segment < view.size && done < visible; segment++) {
+                int count = Math.min(view.counts[segment], visible - done);
+                view.keys[segment].dots(view.keyFrom[segment], count, queries, queryOffset, scores, done);
+                done += count;
+            }
             float max = Float.NEGATIVE_INFINITY;
             for (int index = 0; index < visible; index++) {
-                float score = keys.dot(index, queries, queryOffset) * scale;
-                weights[index] = score;
-                max = Math.max(max, score);
+                scores[index] *= scale;
+                max = Math.max(max, scores[index]);
             }
             float sum = 0f;
             for (int index = 0; index < visible; index++) {
-                float weight = (float) Math.exp(weights[index] - max);
-                weights[index] = weight;
+                float weight = (float) Math.exp(scores[index] - max);
+                scores[index] = weight;
                 sum += weight;
             }
             float inverse = 1f / sum;
+            for (int index = 0; index < visible; index++) {
+                scores[index] *= inverse;
+            }
             int out = outputRowOffset + head * dimension;
             Arrays.fill(output, out, out + dimension, 0f);
-            for (int index = 0; index < visible; index++) {
-                float probability = weights[index] * inverse;
-                values.addWeighted(index, probability, output, out);
-                if (sink != null) {
-                    total[index] += probability;
+            for (int segment = 0, done = 0; segment < view.size && done < visible; segment++) {
+                int count = Math.min(view.counts[segment], visible - done);
+                view.values[segment].addWeighted(view.valueFrom[segment], count, scores, done, output, out);
+                done += count;
+            }
+            if (sink != null) {
+                for (int index = 0; index < visible; index++) {
+                    total[index] += scores[index];
                 }
             }
         }

@@ -38,8 +38,8 @@ final class DenseKvCache implements KvCache {
     private HeadStore[][] keys;
     private HeadStore[][] values;
     private final int[] pendingPerLayer;
-    private final float[][] scoresPerKvHead;
-    private final float scale;
+    private final CausalAttention attention;
+    private final AttentionView[] views;
     private int committed;
     private int capacity;
     private boolean closed;
@@ -57,8 +57,11 @@ final class DenseKvCache implements KvCache {
         }
         this.headDimension = geometry.headDimension();
         this.pendingPerLayer = new int[geometry.layers()];
-        this.scoresPerKvHead = new float[geometry.kvHeads()][0];
-        this.scale = (float) (1.0 / Math.sqrt(headDimension));
+        this.attention = new CausalAttention(geometry);
+        this.views = new AttentionView[geometry.kvHeads()];
+        for (int head = 0; head < views.length; head++) {
+            views[head] = new AttentionView();
+        }
     }
 
     @Override
@@ -90,9 +93,6 @@ final class DenseKvCache implements KvCache {
                 }
             }
             capacity = grown;
-            for (int head = 0; head < scoresPerKvHead.length; head++) {
-                scoresPerKvHead[head] = new float[grown];
-            }
         }
         int kvWidth = geometry.kvWidth();
         for (int token = 0; token < count; token++) {
@@ -114,35 +114,11 @@ final class DenseKvCache implements KvCache {
             throw new IllegalStateException("attend past the stored tokens: rows end at " + (firstPosition + rows)
                     + ", layer " + layer + " holds " + stored);
         }
-        float[] scores = scoresPerKvHead[kvHead];
-        HeadStore headKeys = keys[layer][kvHead];
-        HeadStore headValues = values[layer][kvHead];
+        AttentionView view = views[kvHead].clear().add(keys[layer][kvHead], 0, values[layer][kvHead], 0, stored);
         int queryWidth = geometry.queryWidth();
-        int group = geometry.groupSize();
         for (int row = 0; row < rows; row++) {
-            int visible = firstPosition + row + 1;
-            for (int member = 0; member < group; member++) {
-                int head = kvHead * group + member;
-                int queryOffset = queriesOffset + row * queryWidth + head * headDimension;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int position = 0; position < visible; position++) {
-                    float score = headKeys.dot(position, queries, queryOffset) * scale;
-                    scores[position] = score;
-                    max = Math.max(max, score);
-                }
-                float sum = 0f;
-                for (int position = 0; position < visible; position++) {
-                    float weight = (float) Math.exp(scores[position] - max);
-                    scores[position] = weight;
-                    sum += weight;
-                }
-                int out = outputOffset + row * queryWidth + head * headDimension;
-                Arrays.fill(output, out, out + headDimension, 0f);
-                float inverse = 1f / sum;
-                for (int position = 0; position < visible; position++) {
-                    headValues.addWeighted(position, scores[position] * inverse, output, out);
-                }
-            }
+            attention.attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth,
+                    output, outputOffset + row * queryWidth, row, null);
         }
     }
 

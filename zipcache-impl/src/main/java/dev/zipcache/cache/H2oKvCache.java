@@ -49,18 +49,37 @@ final class H2oKvCache implements KvCache {
         int[] positions = new int[0];
         double[] scores = new double[0];
         int count;
-        final CausalAttention.Keys keyView = (slot, query, offset) -> {
-            float sum = 0f;
-            for (int i = 0; i < dimension; i++) {
-                sum += query[offset + i] * keys[slot * dimension + i];
+        final Rows keyRows = new Rows() {
+            @Override
+            public void dots(int from, int count, float[] query, int queryOffset, float[] scores, int scoresOffset) {
+                for (int slot = from; slot < from + count; slot++) {
+                    scores[scoresOffset + slot - from] =
+                            FloatVectors.dot(query, queryOffset, keys, slot * dimension, dimension);
+                }
             }
-            return sum;
-        };
-        final CausalAttention.Values valueView = (slot, weight, out, offset) -> {
-            for (int i = 0; i < dimension; i++) {
-                out[offset + i] += weight * values[slot * dimension + i];
+
+            @Override
+            public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out,
+                                    int outOffset) {
+                throw new UnsupportedOperationException("keys are not summed");
             }
         };
+        final Rows valueRows = new Rows() {
+            @Override
+            public void dots(int from, int count, float[] query, int queryOffset, float[] scores, int scoresOffset) {
+                throw new UnsupportedOperationException("values are not scored");
+            }
+
+            @Override
+            public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out,
+                                    int outOffset) {
+                for (int slot = from; slot < from + count; slot++) {
+                    FloatVectors.addScaled(weights[weightsOffset + slot - from], values, slot * dimension, out,
+                            outOffset, dimension);
+                }
+            }
+        };
+        final AttentionView view = new AttentionView();
         final CausalAttention.ProbabilitySink accumulate = (row, probabilities, visible) -> {
             for (int slot = 0; slot < visible; slot++) {
                 scores[slot] += probabilities[slot];
@@ -153,8 +172,8 @@ final class H2oKvCache implements KvCache {
         for (int row = 0; row < rows; row++) {
             // Slots are in position order and the batch's tokens are the last ones, so causality is a prefix.
             int visible = slots.count - (newest - (firstPosition + row));
-            attention.attendRow(kvHead, slots.keyView, slots.valueView, visible, queries,
-                    queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row,
+            attention.attendRow(kvHead, slots.view.clear().add(slots.keyRows, 0, slots.valueRows, 0, slots.count),
+                    visible, queries, queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row,
                     slots.accumulate);
         }
     }

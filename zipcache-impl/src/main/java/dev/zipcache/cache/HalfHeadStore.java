@@ -26,20 +26,25 @@ final class HalfHeadStore implements HeadStore {
     }
 
     @Override
-    public float dot(int position, float[] query, int queryOffset) {
-        int base = position * dimension;
-        float sum = 0f;
-        for (int i = 0; i < dimension; i++) {
-            sum += query[queryOffset + i] * Float.float16ToFloat(vectors[base + i]);
+    public void dots(int from, int count, float[] query, int queryOffset, float[] scores, int scoresOffset) {
+        for (int t = 0; t < count; t++) {
+            int base = (from + t) * dimension;
+            float sum = 0f;
+            for (int i = 0; i < dimension; i++) {
+                sum += query[queryOffset + i] * Float.float16ToFloat(vectors[base + i]);
+            }
+            scores[scoresOffset + t] = sum;
         }
-        return sum;
     }
 
     @Override
-    public void addWeighted(int position, float weight, float[] out, int outOffset) {
-        int base = position * dimension;
-        for (int i = 0; i < dimension; i++) {
-            out[outOffset + i] += weight * Float.float16ToFloat(vectors[base + i]);
+    public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out, int outOffset) {
+        for (int t = 0; t < count; t++) {
+            int base = (from + t) * dimension;
+            float weight = weights[weightsOffset + t];
+            for (int i = 0; i < dimension; i++) {
+                out[outOffset + i] += weight * Float.float16ToFloat(vectors[base + i]);
+            }
         }
     }
 }

@@ -26,8 +26,11 @@ final class KiviKvCache extends BufferedKvCache {
     private final int valueGroup;
     private final QuantizedRows[] keys;
     private final QuantizedRows[] values;
-    private final CausalAttention.Keys[][] keyViews;
-    private final CausalAttention.Values[][] valueViews;
+    private final Rows[][] keyRows;
+    private final Rows[][] valueRows;
+    private final Rows[][] bufferKeyRows;
+    private final Rows[][] bufferValueRows;
+    private final AttentionView[][] views;
 
     KiviKvCache(KvCacheGeometry geometry, int bits, int tokenGroup, int residual, KvQuantizer keyQuantizer,
                 SpecOptions keyOptions, KvQuantizer valueQuantizer, SpecOptions valueOptions, int valueGroup) {
@@ -43,26 +46,22 @@ final class KiviKvCache extends BufferedKvCache {
         int layers = geometry.layers();
         keys = new QuantizedRows[layers];
         values = new QuantizedRows[layers];
-        keyViews = new CausalAttention.Keys[layers][geometry.kvHeads()];
-        valueViews = new CausalAttention.Values[layers][geometry.kvHeads()];
+        int heads = geometry.kvHeads();
+        keyRows = new Rows[layers][heads];
+        valueRows = new Rows[layers][heads];
+        bufferKeyRows = new Rows[layers][heads];
+        bufferValueRows = new Rows[layers][heads];
+        views = new AttentionView[layers][heads];
         for (int layer = 0; layer < layers; layer++) {
-            QuantizedRows layerKeys = keys[layer] = new QuantizedRows();
-            QuantizedRows layerValues = values[layer] = new QuantizedRows();
-            TokenBuffer bufferKeys = bufferedKeys[layer];
-            TokenBuffer bufferValues = bufferedValues[layer];
-            for (int head = 0; head < geometry.kvHeads(); head++) {
+            keys[layer] = new QuantizedRows();
+            values[layer] = new QuantizedRows();
+            for (int head = 0; head < heads; head++) {
                 int column = head * dimension;
-                keyViews[layer][head] = (token, query, offset) -> token < layerKeys.count()
-                        ? layerKeys.dot(token, column, query, offset, dimension)
-                        : bufferKeys.dot(token - layerKeys.count(), column, query, offset, dimension);
-                valueViews[layer][head] = (token, weight, out, offset) -> {
-                    if (token < layerValues.count()) {
-                        layerValues.addWeighted(token, column, weight, out, offset, dimension);
-                    } else {
-                        bufferValues.addWeighted(token - layerValues.count(), column, weight, out, offset,
-                                dimension);
-                    }
-                };
+                keyRows[layer][head] = keys[layer].rows(column, dimension);
+                valueRows[layer][head] = values[layer].rows(column, dimension);
+                bufferKeyRows[layer][head] = bufferedKeys[layer].rows(column, dimension);
+                bufferValueRows[layer][head] = bufferedValues[layer].rows(column, dimension);
+                views[layer][head] = new AttentionView();
             }
         }
     }
@@ -71,11 +70,35 @@ final class KiviKvCache extends BufferedKvCache {
     public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
                        int firstPosition, float[] output, int outputOffset) {
         checkOpen();
+        AttentionView view = view(layer, kvHead);
         int queryWidth = geometry.queryWidth();
         for (int row = 0; row < rows; row++) {
-            attention.attendRow(kvHead, keyViews[layer][kvHead], valueViews[layer][kvHead], firstPosition + row + 1,
-                    queries, queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row, null);
+            attention.attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth,
+                    output, outputOffset + row * queryWidth, row, null);
         }
+    }
+
+    /**
+     * Tokens in position order, split where keys or values switch from codes to the fp16 window: keys are quantized
+     * up to {@code Kq} and values up to {@code Vq}, which differ.
+     */
+    private AttentionView view(int layer, int head) {
+        int quantizedKeys = keys[layer].count();
+        int quantizedValues = values[layer].count();
+        int both = Math.min(quantizedKeys, quantizedValues);
+        int rest = bufferedKeys[layer].count() + quantizedKeys - Math.max(quantizedKeys, quantizedValues);
+        AttentionView view = views[layer][head].clear()
+                .add(keyRows[layer][head], 0, valueRows[layer][head], 0, both);
+        if (quantizedKeys < quantizedValues) {
+            view.add(bufferKeyRows[layer][head], 0, valueRows[layer][head], quantizedKeys,
+                    quantizedValues - quantizedKeys);
+        } else if (quantizedValues < quantizedKeys) {
+            view.add(keyRows[layer][head], quantizedValues, bufferValueRows[layer][head], 0,
+                    quantizedKeys - quantizedValues);
+        }
+        int keyOffset = Math.max(0, quantizedValues - quantizedKeys);
+        int valueOffset = Math.max(0, quantizedKeys - quantizedValues);
+        return view.add(bufferKeyRows[layer][head], keyOffset, bufferValueRows[layer][head], valueOffset, rest);
     }
 
     @Override

@@ -72,32 +72,40 @@ final class MixedPrecisionKvCache implements KvCache {
         float[] promptQueries = new float[0];
         /** Summed attention of the scoring decode step over the buffer, per KV head. */
         final float[][] decodeScores = new float[geometry.kvHeads()][config.interval()];
-        final CausalAttention.Keys[] keyViews = new CausalAttention.Keys[geometry.kvHeads()];
-        final CausalAttention.Values[] valueViews = new CausalAttention.Values[geometry.kvHeads()];
+        /** Per KV head: its slice of each group and of the buffer, and the view attention reads. */
+        final Rows[] salientKeyRows = new Rows[geometry.kvHeads()];
+        final Rows[] regularKeyRows = new Rows[geometry.kvHeads()];
+        final Rows[] salientValueRows = new Rows[geometry.kvHeads()];
+        final Rows[] regularValueRows = new Rows[geometry.kvHeads()];
+        final Rows[] bufferKeyRows = new Rows[geometry.kvHeads()];
+        final Rows[] bufferValueRows = new Rows[geometry.kvHeads()];
+        final AttentionView[] views = new AttentionView[geometry.kvHeads()];
 
         Layer() {
             for (int head = 0; head < geometry.kvHeads(); head++) {
-                int column = head * dimension;
-                keyViews[head] = (index, query, queryOffset) -> {
-                    if (index < salientRows) {
-                        return salientKeys.dot(index, column, query, queryOffset, dimension);
-                    }
-                    if (index < salientRows + regularRows) {
-                        return regularKeys.dot(index - salientRows, column, query, queryOffset, dimension);
-                    }
-                    return keys.dot(index - salientRows - regularRows, column, query, queryOffset, dimension);
-                };
-                valueViews[head] = (index, weight, out, outOffset) -> {
-                    if (index < salientRows) {
-                        salientValues.addWeighted(index, column, weight, out, outOffset, dimension);
-                    } else if (index < salientRows + regularRows) {
-                        regularValues.addWeighted(index - salientRows, column, weight, out, outOffset, dimension);
-                    } else {
-                        values.addWeighted(index - salientRows - regularRows, column, weight, out, outOffset,
-                                dimension);
-                    }
-                };
+                bufferKeyRows[head] = keys.rows(head * dimension, dimension);
+                bufferValueRows[head] = values.rows(head * dimension, dimension);
+                views[head] = new AttentionView();
             }
+        }
+
+        /** Re-points the per-head slices after the groups were quantized again. */
+        void sliceGroups() {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                int column = head * dimension;
+                salientKeyRows[head] = salientKeys == null ? null : Rows.of(salientKeys, column, dimension);
+                regularKeyRows[head] = regularKeys == null ? null : Rows.of(regularKeys, column, dimension);
+                salientValueRows[head] = salientValues == null ? null : Rows.of(salientValues, column, dimension);
+                regularValueRows[head] = regularValues == null ? null : Rows.of(regularValues, column, dimension);
+            }
+        }
+
+        /** Salient rows, regular rows, then the buffer: attention does not depend on token order. */
+        AttentionView view(int head) {
+            return views[head].clear()
+                    .add(salientKeyRows[head], 0, salientValueRows[head], 0, salientRows)
+                    .add(regularKeyRows[head], 0, regularValueRows[head], 0, regularRows)
+                    .add(bufferKeyRows[head], 0, bufferValueRows[head], 0, keys.count());
         }
 
         int quantizedRows() {
@@ -146,8 +154,8 @@ final class MixedPrecisionKvCache implements KvCache {
             CausalAttention.ProbabilitySink sink = !scoringStep ? null
                     : (observed, summed, count) -> System.arraycopy(summed, state.quantizedRows(),
                             state.decodeScores[kvHead], 0, count - state.quantizedRows());
-            attention.attendRow(kvHead, state.keyViews[kvHead], state.valueViews[kvHead], visible, queries,
-                    queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row, sink);
+            attention.attendRow(kvHead, state.view(kvHead), visible, queries, queriesOffset + row * queryWidth,
+                    output, outputOffset + row * queryWidth, row, sink);
         }
     }
 
@@ -231,8 +239,8 @@ final class MixedPrecisionKvCache implements KvCache {
             int kvHead = head;
             for (int row : scorer.rows()) {
                 int visible = state.quantizedRows() + (row - storedTokens + 1);
-                attention.attendRow(kvHead, state.keyViews[kvHead], state.valueViews[kvHead], visible,
-                        state.promptQueries, (row - storedTokens) * queryWidth, scratchOutput, 0, row,
+                attention.attendRow(kvHead, state.view(kvHead), visible, state.promptQueries,
+                        (row - storedTokens) * queryWidth, scratchOutput, 0, row,
                         (observed, summed, count) -> {
                             System.arraycopy(summed, state.quantizedRows(), byPosition, storedTokens,
                                     count - state.quantizedRows());
@@ -291,6 +299,7 @@ final class MixedPrecisionKvCache implements KvCache {
                 config.lowBits(), scales);
         state.salientRows = salientRows;
         state.regularRows = regularRows;
+        state.sliceGroups();
         state.keys.truncate(0);
         state.values.truncate(0);
     }

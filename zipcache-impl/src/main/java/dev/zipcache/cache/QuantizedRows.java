@@ -41,12 +41,31 @@ final class QuantizedRows {
         bytes += block.bytes();
     }
 
-    float dot(int token, int column, float[] query, int queryOffset, int length) {
-        return blockOf[token].dot(rowOf[token], column, query, queryOffset, length);
-    }
+    /** One head's slice of the stored tokens: consecutive tokens of one block go to it in one batched call. */
+    Rows rows(int column, int length) {
+        return new Rows() {
+            @Override
+            public void dots(int from, int count, float[] query, int queryOffset, float[] scores, int scoresOffset) {
+                for (int t = from; t < from + count; ) {
+                    QuantizedBlock block = blockOf[t];
+                    int run = Math.min(from + count - t, block.rows() - rowOf[t]);
+                    block.dotRows(rowOf[t], run, column, query, queryOffset, length, scores, scoresOffset + t - from);
+                    t += run;
+                }
+            }
 
-    void addWeighted(int token, int column, float weight, float[] out, int outOffset, int length) {
-        blockOf[token].addWeighted(rowOf[token], column, weight, out, outOffset, length);
+            @Override
+            public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out,
+                                    int outOffset) {
+                for (int t = from; t < from + count; ) {
+                    QuantizedBlock block = blockOf[t];
+                    int run = Math.min(from + count - t, block.rows() - rowOf[t]);
+                    block.addWeightedRows(rowOf[t], run, column, weights, weightsOffset + t - from, out, outOffset,
+                            length);
+                    t += run;
+                }
+            }
+        };
     }
 
     void clear() {

@@ -49,20 +49,26 @@ final class TokenBuffer {
         return vectors;
     }
 
-    float dot(int token, int column, float[] query, int queryOffset, int length) {
-        int base = token * width + column;
-        float sum = 0f;
-        for (int i = 0; i < length; i++) {
-            sum += query[queryOffset + i] * vectors[base + i];
-        }
-        return sum;
-    }
+    /** One head's slice of the buffered tokens, as attention reads it. */
+    Rows rows(int column, int length) {
+        return new Rows() {
+            @Override
+            public void dots(int from, int count, float[] query, int queryOffset, float[] scores, int scoresOffset) {
+                for (int t = 0; t < count; t++) {
+                    scores[scoresOffset + t] = FloatVectors.dot(query, queryOffset, vectors,
+                            (from + t) * width + column, length);
+                }
+            }
 
-    void addWeighted(int token, int column, float weight, float[] out, int outOffset, int length) {
-        int base = token * width + column;
-        for (int i = 0; i < length; i++) {
-            out[outOffset + i] += weight * vectors[base + i];
-        }
+            @Override
+            public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out,
+                                    int outOffset) {
+                for (int t = 0; t < count; t++) {
+                    FloatVectors.addScaled(weights[weightsOffset + t], vectors, (from + t) * width + column, out,
+                            outOffset, length);
+                }
+            }
+        };
     }
 
     /** Bytes held for {@code count} tokens at fp16. */

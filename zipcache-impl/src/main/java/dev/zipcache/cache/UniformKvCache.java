@@ -23,8 +23,11 @@ final class UniformKvCache extends BufferedKvCache {
     private final QuantizedRows[][] values;
     /** Position of the first buffered token of each layer. */
     private final int[] bufferStart;
-    private final CausalAttention.Keys[][] keyViews;
-    private final CausalAttention.Values[][] valueViews;
+    private final Rows[][] keyRows;
+    private final Rows[][] valueRows;
+    private final Rows[][] bufferKeyRows;
+    private final Rows[][] bufferValueRows;
+    private final AttentionView[][] views;
 
     UniformKvCache(KvCacheGeometry geometry, int bits, KvQuantizer quantizer, SpecOptions quantizerOptions) {
         super(geometry);
@@ -36,27 +39,20 @@ final class UniformKvCache extends BufferedKvCache {
         keys = new QuantizedRows[layers][heads];
         values = new QuantizedRows[layers][heads];
         bufferStart = new int[layers];
-        keyViews = new CausalAttention.Keys[layers][heads];
-        valueViews = new CausalAttention.Values[layers][heads];
+        keyRows = new Rows[layers][heads];
+        valueRows = new Rows[layers][heads];
+        bufferKeyRows = new Rows[layers][heads];
+        bufferValueRows = new Rows[layers][heads];
+        views = new AttentionView[layers][heads];
         for (int layer = 0; layer < layers; layer++) {
             for (int head = 0; head < heads; head++) {
-                QuantizedRows headKeys = keys[layer][head] = new QuantizedRows();
-                QuantizedRows headValues = values[layer][head] = new QuantizedRows();
-                TokenBuffer bufferKeys = bufferedKeys[layer];
-                TokenBuffer bufferValues = bufferedValues[layer];
-                int[] start = bufferStart;
-                int layerIndex = layer;
-                int column = head * dimension;
-                keyViews[layer][head] = (index, query, offset) -> index < headKeys.count()
-                        ? headKeys.dot(index, 0, query, offset, dimension)
-                        : bufferKeys.dot(index - start[layerIndex], column, query, offset, dimension);
-                valueViews[layer][head] = (index, weight, out, offset) -> {
-                    if (index < headValues.count()) {
-                        headValues.addWeighted(index, 0, weight, out, offset, dimension);
-                    } else {
-                        bufferValues.addWeighted(index - start[layerIndex], column, weight, out, offset, dimension);
-                    }
-                };
+                keys[layer][head] = new QuantizedRows();
+                values[layer][head] = new QuantizedRows();
+                keyRows[layer][head] = keys[layer][head].rows(0, dimension);
+                valueRows[layer][head] = values[layer][head].rows(0, dimension);
+                bufferKeyRows[layer][head] = bufferedKeys[layer].rows(head * dimension, dimension);
+                bufferValueRows[layer][head] = bufferedValues[layer].rows(head * dimension, dimension);
+                views[layer][head] = new AttentionView();
             }
         }
     }
@@ -69,10 +65,16 @@ final class UniformKvCache extends BufferedKvCache {
             // Quantized as written: this head's share of the new token is quantized before it is attended to.
             quantizeHead(layer, kvHead, keys[layer][kvHead].count() - bufferStart[layer]);
         }
+        int quantized = keys[layer][kvHead].count();
+        int quantizedFromBuffer = quantized - bufferStart[layer];
+        AttentionView view = views[layer][kvHead].clear()
+                .add(keyRows[layer][kvHead], 0, valueRows[layer][kvHead], 0, quantized)
+                .add(bufferKeyRows[layer][kvHead], quantizedFromBuffer, bufferValueRows[layer][kvHead],
+                        quantizedFromBuffer, bufferedKeys[layer].count() - quantizedFromBuffer);
         int queryWidth = geometry.queryWidth();
         for (int row = 0; row < rows; row++) {
-            attention.attendRow(kvHead, keyViews[layer][kvHead], valueViews[layer][kvHead], firstPosition + row + 1,
-                    queries, queriesOffset + row * queryWidth, output, outputOffset + row * queryWidth, row, null);
+            attention.attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth,
+                    output, outputOffset + row * queryWidth, row, null);
         }
     }
 

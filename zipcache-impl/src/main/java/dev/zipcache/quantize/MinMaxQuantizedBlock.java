@@ -198,6 +198,143 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
     }
 
+    /**
+     * Scores of many rows against one query with the query-side work done once: per-column parameters fold into the
+     * query ({@code w_i = q_i·step_i}, constant {@code Σ q_i·min_i}); per-row parameters with channel scales fold the
+     * scales ({@code w_i = q_i·s_i}), leaving {@code step_r·Σ c_ri·w_i + min_r·Σ w_i} per row. Slices that cross a
+     * parameter group, and 3-bit blocks, take the row-by-row path.
+     */
+    @Override
+    public void dotRows(int firstRow, int rowCount, int column, float[] query, int queryOffset, int length,
+                        float[] out, int outOffset) {
+        Objects.checkFromIndexSize(firstRow, rowCount, rows);
+        Objects.checkFromIndexSize(outOffset, rowCount, out.length);
+        checkSlice(firstRow, column, length, query, queryOffset);
+        if (!foldable(column, length)) {
+            QuantizedBlock.super.dotRows(firstRow, rowCount, column, query, queryOffset, length, out, outOffset);
+            return;
+        }
+        float[] weights = Scratch.get().first(length);
+        float constant = 0f;
+        for (int i = 0; i < length; i++) {
+            int c = column + i;
+            float q = query[queryOffset + i];
+            if (perColumn) {
+                weights[i] = q * Float.float16ToFloat(steps[c]);
+                constant += q * Float.float16ToFloat(minimums[c]);
+            } else {
+                weights[i] = q * scale(c);
+                constant += weights[i];
+            }
+        }
+        for (int r = 0; r < rowCount; r++) {
+            int row = firstRow + r;
+            float codeSum = codeDot(row, column, weights, length);
+            if (perColumn) {
+                out[outOffset + r] = codeSum + constant;
+            } else {
+                int parameter = row * groupsPerRow + column / group;
+                out[outOffset + r] = Float.float16ToFloat(steps[parameter]) * codeSum
+                        + Float.float16ToFloat(minimums[parameter]) * constant;
+            }
+        }
+    }
+
+    /**
+     * The weighted sum of many rows accumulated in code space: {@code a_r} times each row's codes (a_r = w_r for
+     * per-column parameters, w_r·step_r per row), then one pass applies the parameters and channel scales.
+     */
+    @Override
+    public void addWeightedRows(int firstRow, int rowCount, int column, float[] weights, int weightsOffset,
+                                float[] out, int outOffset, int length) {
+        Objects.checkFromIndexSize(firstRow, rowCount, rows);
+        Objects.checkFromIndexSize(weightsOffset, rowCount, weights.length);
+        checkSlice(firstRow, column, length, out, outOffset);
+        if (!foldable(column, length)) {
+            QuantizedBlock.super.addWeightedRows(firstRow, rowCount, column, weights, weightsOffset, out, outOffset,
+                    length);
+            return;
+        }
+        float[] accumulator = Scratch.get().second(length);
+        java.util.Arrays.fill(accumulator, 0, length, 0f);
+        float offsetSum = 0f;
+        for (int r = 0; r < rowCount; r++) {
+            int row = firstRow + r;
+            float weight = weights[weightsOffset + r];
+            if (perColumn) {
+                codeAccumulate(row, column, weight, accumulator, length);
+                offsetSum += weight;
+            } else {
+                int parameter = row * groupsPerRow + column / group;
+                codeAccumulate(row, column, weight * Float.float16ToFloat(steps[parameter]), accumulator, length);
+                offsetSum += weight * Float.float16ToFloat(minimums[parameter]);
+            }
+        }
+        for (int i = 0; i < length; i++) {
+            int c = column + i;
+            out[outOffset + i] += perColumn
+                    ? Float.float16ToFloat(steps[c]) * accumulator[i] + Float.float16ToFloat(minimums[c]) * offsetSum
+                    : scale(c) * (accumulator[i] + offsetSum);
+        }
+    }
+
+    /** Whether a slice can use the folded batch kernels: planar codes and, for per-row parameters, one group. */
+    private boolean foldable(int column, int length) {
+        return planar && length > 0 && (perColumn || column / group == (column + length - 1) / group);
+    }
+
+    /** Σ code·weights over a row's slice, plane run by plane run. */
+    private float codeDot(int row, int column, float[] weights, int length) {
+        int rowOffset = row * rowBytes;
+        int end = column + length;
+        float sum = 0f;
+        for (int c = column; c < end; ) {
+            int plane = c / rowBytes;
+            int runEnd = Math.min(end, (plane + 1) * rowBytes);
+            sum += RunKernels.codeDot(codes, rowOffset + c - plane * rowBytes, plane * bits, mask, weights,
+                    c - column, runEnd - c);
+            c = runEnd;
+        }
+        return sum;
+    }
+
+    private void codeAccumulate(int row, int column, float a, float[] accumulator, int length) {
+        int rowOffset = row * rowBytes;
+        int end = column + length;
+        for (int c = column; c < end; ) {
+            int plane = c / rowBytes;
+            int runEnd = Math.min(end, (plane + 1) * rowBytes);
+            RunKernels.codeAccumulate(codes, rowOffset + c - plane * rowBytes, plane * bits, mask, a, accumulator,
+                    c - column, runEnd - c);
+            c = runEnd;
+        }
+    }
+
+    /** Per-thread work arrays of the batch kernels, so a decode step allocates nothing. */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(Scratch::new);
+        private float[] first = new float[128];
+        private float[] second = new float[128];
+
+        static Scratch get() {
+            return PER_THREAD.get();
+        }
+
+        float[] first(int length) {
+            if (first.length < length) {
+                first = new float[length];
+            }
+            return first;
+        }
+
+        float[] second(int length) {
+            if (second.length < length) {
+                second = new float[length];
+            }
+            return second;
+        }
+    }
+
     /** The scalar twin of {@link #dot}: the same algebra per parameter run, one code at a time. */
     public float dotScalar(int row, int column, float[] query, int queryOffset, int length) {
         checkSlice(row, column, length, query, queryOffset);

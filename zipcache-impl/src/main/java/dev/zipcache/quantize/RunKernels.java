@@ -187,6 +187,50 @@ final class RunKernels {
         }
     }
 
+    /** {@code Σ q_i·weights_i}: the code-space half of a score whose parameters were folded into the weights. */
+    static float codeDot(byte[] packed, int index, int shift, int mask, float[] weights, int weightIndex, int n) {
+        int i = 0;
+        float sum = 0f;
+        int bound = wholeLoads(n);
+        if (bound > 0) {
+            FloatVector accumulator = FloatVector.zero(FLOATS);
+            for (; i < bound; i += CODE_LANES) {
+                ByteVector codes = codes(packed, index + i, shift, mask);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    accumulator = codesAsFloats(codes, part)
+                            .fma(FloatVector.fromArray(FLOATS, weights, weightIndex + i + part * FLOAT_LANES),
+                                    accumulator);
+                }
+            }
+            sum = accumulator.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum += code(packed, index + i, shift, mask) * weights[weightIndex + i];
+        }
+        return sum;
+    }
+
+    /** {@code accumulator_i += a·q_i}: a token's codes added to a weighted sum kept in code space. */
+    static void codeAccumulate(byte[] packed, int index, int shift, int mask, float a, float[] accumulator,
+                               int accumulatorIndex, int n) {
+        int i = 0;
+        int bound = wholeLoads(n);
+        if (bound > 0) {
+            FloatVector av = FloatVector.broadcast(FLOATS, a);
+            for (; i < bound; i += CODE_LANES) {
+                ByteVector codes = codes(packed, index + i, shift, mask);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    int at = accumulatorIndex + i + part * FLOAT_LANES;
+                    codesAsFloats(codes, part).fma(av, FloatVector.fromArray(FLOATS, accumulator, at))
+                            .intoArray(accumulator, at);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            accumulator[accumulatorIndex + i] += a * code(packed, index + i, shift, mask);
+        }
+    }
+
     /** Whole loads of {@link QuantizedVectors#CODE_LANES} codes that fit in {@code n}. */
     private static int wholeLoads(int n) {
         return n - n % CODE_LANES;
