@@ -52,21 +52,7 @@ final class CausalAttention {
                 view.keys[segment].dots(view.keyFrom[segment], count, queries, queryOffset, scores, done);
                 done += count;
             }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int index = 0; index < visible; index++) {
-                scores[index] *= scale;
-                max = Math.max(max, scores[index]);
-            }
-            float sum = 0f;
-            for (int index = 0; index < visible; index++) {
-                float weight = (float) Math.exp(scores[index] - max);
-                scores[index] = weight;
-                sum += weight;
-            }
-            float inverse = 1f / sum;
-            for (int index = 0; index < visible; index++) {
-                scores[index] *= inverse;
-            }
+            Softmax.scaledInPlace(scores, visible, scale);
             int out = outputRowOffset + head * dimension;
             Arrays.fill(output, out, out + dimension, 0f);
             for (int segment = 0, done = 0; segment < view.size && done < visible; segment++) {

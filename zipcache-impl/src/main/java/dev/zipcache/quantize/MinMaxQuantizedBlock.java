@@ -200,9 +200,9 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
 
     /**
      * Scores of many rows against one query with the query-side work done once: per-column parameters fold into the
-     * query ({@code w_i = q_i·step_i}, constant {@code Σ q_i·min_i}); per-row parameters with channel scales fold the
-     * scales ({@code w_i = q_i·s_i}), leaving {@code step_r·Σ c_ri·w_i + min_r·Σ w_i} per row. Slices that cross a
-     * parameter group, and 3-bit blocks, take the row-by-row path.
+     * query ({@code w_i = q_i·step_i}, constant {@code Σ q_i·min_i}); per-row parameters fold the channel scales
+     * ({@code w_i = q_i·s_i}), leaving {@code Σ_g step_rg·Σ_{i∈g} c_ri·w_i + min_rg·Σ_{i∈g} w_i} per row, one term per
+     * parameter group the slice crosses. 3-bit blocks take the row-by-row path.
      */
     @Override
     public void dotRows(int firstRow, int rowCount, int column, float[] query, int queryOffset, int length,
@@ -210,11 +210,12 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         Objects.checkFromIndexSize(firstRow, rowCount, rows);
         Objects.checkFromIndexSize(outOffset, rowCount, out.length);
         checkSlice(firstRow, column, length, query, queryOffset);
-        if (!foldable(column, length)) {
+        if (!planar || length == 0) {
             QuantizedBlock.super.dotRows(firstRow, rowCount, column, query, queryOffset, length, out, outOffset);
             return;
         }
-        float[] weights = Scratch.get().first(length);
+        Scratch scratch = Scratch.get();
+        float[] weights = scratch.first(length);
         float constant = 0f;
         for (int i = 0; i < length; i++) {
             int c = column + i;
@@ -224,25 +225,43 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                 constant += q * Float.float16ToFloat(minimums[c]);
             } else {
                 weights[i] = q * scale(c);
-                constant += weights[i];
             }
+        }
+        if (perColumn) {
+            for (int r = 0; r < rowCount; r++) {
+                out[outOffset + r] = codeDot(firstRow + r, column, weights, 0, length) + constant;
+            }
+            return;
+        }
+        int firstGroup = column / group;
+        int groups = (column + length - 1) / group - firstGroup + 1;
+        float[] weightSums = scratch.third(groups);
+        for (int g = 0; g < groups; g++) {
+            int from = Math.max(column, (firstGroup + g) * group);
+            int to = Math.min(column + length, (firstGroup + g + 1) * group);
+            float sum = 0f;
+            for (int c = from; c < to; c++) {
+                sum += weights[c - column];
+            }
+            weightSums[g] = sum;
         }
         for (int r = 0; r < rowCount; r++) {
             int row = firstRow + r;
-            float codeSum = codeDot(row, column, weights, length);
-            if (perColumn) {
-                out[outOffset + r] = codeSum + constant;
-            } else {
-                int parameter = row * groupsPerRow + column / group;
-                out[outOffset + r] = Float.float16ToFloat(steps[parameter]) * codeSum
-                        + Float.float16ToFloat(minimums[parameter]) * constant;
+            float score = 0f;
+            for (int g = 0; g < groups; g++) {
+                int from = Math.max(column, (firstGroup + g) * group);
+                int to = Math.min(column + length, (firstGroup + g + 1) * group);
+                int parameter = row * groupsPerRow + firstGroup + g;
+                score += Float.float16ToFloat(steps[parameter]) * codeDot(row, from, weights, from - column, to - from)
+                        + Float.float16ToFloat(minimums[parameter]) * weightSums[g];
             }
+            out[outOffset + r] = score;
         }
     }
 
     /**
      * The weighted sum of many rows accumulated in code space: {@code a_r} times each row's codes (a_r = w_r for
-     * per-column parameters, w_r·step_r per row), then one pass applies the parameters and channel scales.
+     * per-column parameters, w_r·step_rg per row and group), then one pass applies the minimums and channel scales.
      */
     @Override
     public void addWeightedRows(int firstRow, int rowCount, int column, float[] weights, int weightsOffset,
@@ -250,41 +269,45 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         Objects.checkFromIndexSize(firstRow, rowCount, rows);
         Objects.checkFromIndexSize(weightsOffset, rowCount, weights.length);
         checkSlice(firstRow, column, length, out, outOffset);
-        if (!foldable(column, length)) {
+        if (!planar || length == 0) {
             QuantizedBlock.super.addWeightedRows(firstRow, rowCount, column, weights, weightsOffset, out, outOffset,
                     length);
             return;
         }
-        float[] accumulator = Scratch.get().second(length);
+        Scratch scratch = Scratch.get();
+        float[] accumulator = scratch.second(length);
         java.util.Arrays.fill(accumulator, 0, length, 0f);
-        float offsetSum = 0f;
+        int firstGroup = perColumn ? 0 : column / group;
+        int groups = perColumn ? 1 : (column + length - 1) / group - firstGroup + 1;
+        float[] offsetSums = scratch.third(groups);
+        java.util.Arrays.fill(offsetSums, 0, groups, 0f);
         for (int r = 0; r < rowCount; r++) {
             int row = firstRow + r;
             float weight = weights[weightsOffset + r];
             if (perColumn) {
-                codeAccumulate(row, column, weight, accumulator, length);
-                offsetSum += weight;
-            } else {
-                int parameter = row * groupsPerRow + column / group;
-                codeAccumulate(row, column, weight * Float.float16ToFloat(steps[parameter]), accumulator, length);
-                offsetSum += weight * Float.float16ToFloat(minimums[parameter]);
+                codeAccumulate(row, column, weight, accumulator, 0, length);
+                offsetSums[0] += weight;
+                continue;
+            }
+            for (int g = 0; g < groups; g++) {
+                int from = Math.max(column, (firstGroup + g) * group);
+                int to = Math.min(column + length, (firstGroup + g + 1) * group);
+                int parameter = row * groupsPerRow + firstGroup + g;
+                codeAccumulate(row, from, weight * Float.float16ToFloat(steps[parameter]), accumulator,
+                        from - column, to - from);
+                offsetSums[g] += weight * Float.float16ToFloat(minimums[parameter]);
             }
         }
         for (int i = 0; i < length; i++) {
             int c = column + i;
             out[outOffset + i] += perColumn
-                    ? Float.float16ToFloat(steps[c]) * accumulator[i] + Float.float16ToFloat(minimums[c]) * offsetSum
-                    : scale(c) * (accumulator[i] + offsetSum);
+                    ? Float.float16ToFloat(steps[c]) * accumulator[i] + Float.float16ToFloat(minimums[c]) * offsetSums[0]
+                    : scale(c) * (accumulator[i] + offsetSums[c / group - firstGroup]);
         }
     }
 
-    /** Whether a slice can use the folded batch kernels: planar codes and, for per-row parameters, one group. */
-    private boolean foldable(int column, int length) {
-        return planar && length > 0 && (perColumn || column / group == (column + length - 1) / group);
-    }
-
-    /** Σ code·weights over a row's slice, plane run by plane run. */
-    private float codeDot(int row, int column, float[] weights, int length) {
+    /** Σ code·weights[weightsOffset ..] over a row's columns {@code [column, column + length)}, plane by plane. */
+    private float codeDot(int row, int column, float[] weights, int weightsOffset, int length) {
         int rowOffset = row * rowBytes;
         int end = column + length;
         float sum = 0f;
@@ -292,20 +315,22 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             int plane = c / rowBytes;
             int runEnd = Math.min(end, (plane + 1) * rowBytes);
             sum += RunKernels.codeDot(codes, rowOffset + c - plane * rowBytes, plane * bits, mask, weights,
-                    c - column, runEnd - c);
+                    weightsOffset + c - column, runEnd - c);
             c = runEnd;
         }
         return sum;
     }
 
-    private void codeAccumulate(int row, int column, float a, float[] accumulator, int length) {
+    /** accumulator[accumulatorOffset ..] += a·codes over a row's columns {@code [column, column + length)}. */
+    private void codeAccumulate(int row, int column, float a, float[] accumulator, int accumulatorOffset,
+                                int length) {
         int rowOffset = row * rowBytes;
         int end = column + length;
         for (int c = column; c < end; ) {
             int plane = c / rowBytes;
             int runEnd = Math.min(end, (plane + 1) * rowBytes);
             RunKernels.codeAccumulate(codes, rowOffset + c - plane * rowBytes, plane * bits, mask, a, accumulator,
-                    c - column, runEnd - c);
+                    accumulatorOffset + c - column, runEnd - c);
             c = runEnd;
         }
     }
@@ -315,6 +340,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         private static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(Scratch::new);
         private float[] first = new float[128];
         private float[] second = new float[128];
+        private float[] third = new float[16];
 
         static Scratch get() {
             return PER_THREAD.get();
@@ -325,6 +351,13 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                 first = new float[length];
             }
             return first;
+        }
+
+        float[] third(int length) {
+            if (third.length < length) {
+                third = new float[length];
+            }
+            return third;
         }
 
         float[] second(int length) {

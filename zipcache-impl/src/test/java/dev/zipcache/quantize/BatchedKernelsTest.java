@@ -22,7 +22,8 @@ class BatchedKernelsTest {
     @CsvSource({
             "channelwise, 4, 32, 8, 8", "channelwise, 2, 1024, 128, 128", "channelwise, 3, 48, 16, 16",
             "tokenwise, 2, 32, 0, 8", "tokenwise, 4, 1024, 896, 128", "cst, 2, 32, 24, 8", "cst, 4, 1024, 256, 128",
-            "groupwise, 2, 256, 128, 128", "groupwise, 4, 64, 16, 32", "channelwise, 8, 200, 100, 100"})
+            "groupwise, 2, 256, 128, 128", "groupwise, 4, 64, 16, 32", "channelwise, 8, 200, 100, 100",
+            "groupwise-32, 2, 1024, 128, 128", "groupwise-8, 4, 64, 12, 40", "groupwise-7, 8, 50, 3, 30"})
     void batchedEqualsRowByRow(String scheme, int bits, int width, int column, int length) {
         Random random = new Random(bits * 31L + width);
         int rows = 77;
@@ -31,8 +32,11 @@ class BatchedKernelsTest {
             values[i] = (float) random.nextGaussian() * (1 + (i % width) % 5);
         }
         Providers<KvQuantizer> quantizers = Providers.quantizers();
-        String spec = scheme.equals("groupwise") ? "groupwise:group=" + length : scheme;
-        QuantizedBlock block = quantizers.find(scheme).quantize(values, 0, rows, width, bits, null,
+        // "groupwise" alone: one group per slice; "groupwise-G": groups of G, so a slice crosses several.
+        String spec = scheme.equals("groupwise") ? "groupwise:group=" + length
+                : scheme.startsWith("groupwise-") ? "groupwise:group=" + scheme.substring("groupwise-".length())
+                : scheme;
+        QuantizedBlock block = quantizers.find(Spec.parse(spec).name()).quantize(values, 0, rows, width, bits, null,
                 quantizers.resolve(Spec.parse(spec)));
         float[] query = new float[length + 3];
         float[] weights = new float[rows + 2];

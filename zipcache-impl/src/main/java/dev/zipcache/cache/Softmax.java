@@ -1,0 +1,78 @@
+package dev.zipcache.cache;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * softmax(scale · x) in place, vectorized: at long contexts one exponential per cached token and query head is a
+ * large share of a decode step, and the Vector API's lane-wise EXP is several times faster than {@link Math#exp}.
+ */
+final class Softmax {
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    private Softmax() {
+    }
+
+    static void scaledInPlace(float[] values, int length, float scale) {
+        int bound = SPECIES.loopBound(length);
+        int i = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        if (bound > 0) {
+            FloatVector maxima = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += SPECIES.length()) {
+                maxima = maxima.max(FloatVector.fromArray(SPECIES, values, i));
+            }
+            max = maxima.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < length; i++) {
+            max = Math.max(max, values[i]);
+        }
+        // exp(scale·x − scale·max): the largest term is exp(0) = 1, so nothing overflows.
+        float shift = scale * max;
+        float sum = 0f;
+        i = 0;
+        if (bound > 0) {
+            FloatVector sums = FloatVector.zero(SPECIES);
+            for (; i < bound; i += SPECIES.length()) {
+                FloatVector weights = FloatVector.fromArray(SPECIES, values, i).mul(scale).sub(shift)
+                        .lanewise(VectorOperators.EXP);
+                weights.intoArray(values, i);
+                sums = sums.add(weights);
+            }
+            sum = sums.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < length; i++) {
+            float weight = (float) Math.exp(values[i] * scale - shift);
+            values[i] = weight;
+            sum += weight;
+        }
+        float inverse = 1f / sum;
+        i = 0;
+        for (; i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, values, i).mul(inverse).intoArray(values, i);
+        }
+        for (; i < length; i++) {
+            values[i] *= inverse;
+        }
+    }
+
+    /** The scalar twin of {@link #scaledInPlace}. */
+    static void scaledInPlaceScalar(float[] values, int length, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < length; i++) {
+            max = Math.max(max, values[i]);
+        }
+        float shift = scale * max;
+        double sum = 0;
+        for (int i = 0; i < length; i++) {
+            values[i] = (float) Math.exp(values[i] * scale - shift);
+            sum += values[i];
+        }
+        float inverse = (float) (1 / sum);
+        for (int i = 0; i < length; i++) {
+            values[i] *= inverse;
+        }
+    }
+}
