@@ -14,7 +14,7 @@ import java.util.TreeMap;
  * quantized a {@code residual}-token window at a time once it fills, values one at a time as they leave the newest
  * {@code residual}. Quantization happens after the step's attention, so a new token always sees itself in fp16.
  */
-final class KiviKvCache extends BufferedKvCache {
+final class KiviKvCache extends BufferedKvCache implements ViewableCache {
 
     private final int bits;
     private final int tokenGroup;
@@ -82,7 +82,8 @@ final class KiviKvCache extends BufferedKvCache {
      * Tokens in position order, split where keys or values switch from codes to the fp16 window: keys are quantized
      * up to {@code Kq} and values up to {@code Vq}, which differ.
      */
-    private AttentionView view(int layer, int head) {
+    @Override
+    public AttentionView view(int layer, int head) {
         int quantizedKeys = keys[layer].count();
         int quantizedValues = values[layer].count();
         int both = Math.min(quantizedKeys, quantizedValues);

@@ -30,7 +30,7 @@ import java.util.stream.IntStream;
  * <p>Decoded tokens wait in an fp16 buffer. Every {@code interval} steps the newest token's attention over the buffer
  * splits it the same way, and the whole sequence is dequantized and quantized again with fresh parameters (§7).
  */
-final class MixedPrecisionKvCache implements KvCache {
+final class MixedPrecisionKvCache implements KvCache, ViewableCache {
 
     private final KvCacheGeometry geometry;
     private final MixedPrecisionConfig config;
@@ -326,6 +326,11 @@ final class MixedPrecisionKvCache implements KvCache {
     }
 
     @Override
+    public AttentionView view(int layer, int kvHead) {
+        return layers[layer].view(kvHead);
+    }
+
+    @Override
     public boolean truncate(int length) {
         checkOpen();
         if (length == 0) {
@@ -392,14 +397,22 @@ final class MixedPrecisionKvCache implements KvCache {
      * a (min, step).
      */
     double paperRatio(long tokens) {
+        return paperRatio(config.salientRatio(), config.highBits(), config.lowBits(), width, tokens, 1);
+    }
+
+    /**
+     * ZIPCACHE.md §8: FP16 bits {@code 2·b·l·hd·16} over payload {@code 2·b·l·hd·(r·k_hi + (1−r)·k_lo)} plus fp16
+     * parameters {@code 16·(4·hd + hd + 2·b·l)} (keys: min and step per channel and precision group; values: a scale
+     * per channel and min and step per row).
+     */
+    static double paperRatio(double salientRatio, int highBits, int lowBits, double hd, double tokens, double batch) {
+        double bitsPerElement = salientRatio * highBits + (1 - salientRatio) * lowBits;
         if (tokens == 0) {
-            return 16.0 / (config.salientRatio() * config.highBits() + (1 - config.salientRatio()) * config.lowBits());
+            return 16.0 / bitsPerElement;
         }
-        double hd = width;
-        double fp16Bits = 2 * tokens * hd * 16;
-        double payloadBits = 2 * tokens * hd
-                * (config.salientRatio() * config.highBits() + (1 - config.salientRatio()) * config.lowBits());
-        double parameterBits = 16 * (2 * 2 * hd + hd + 2 * tokens);
+        double fp16Bits = 2 * batch * tokens * hd * 16;
+        double payloadBits = 2 * batch * tokens * hd * bitsPerElement;
+        double parameterBits = 16 * (2 * 2 * hd + hd + 2 * batch * tokens);
         return fp16Bits / (payloadBits + parameterBits);
     }
 

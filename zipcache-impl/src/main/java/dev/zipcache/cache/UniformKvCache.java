@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * the simplest baseline, which shows what keeping recent tokens in full precision is worth. A prompt is held in full
  * precision while it is prefilled (prefill attention is exact) and quantized when it ends.
  */
-final class UniformKvCache extends BufferedKvCache {
+final class UniformKvCache extends BufferedKvCache implements ViewableCache {
 
     private final int bits;
     private final KvQuantizer quantizer;
@@ -65,17 +65,23 @@ final class UniformKvCache extends BufferedKvCache {
             // Quantized as written: this head's share of the new token is quantized before it is attended to.
             quantizeHead(layer, kvHead, keys[layer][kvHead].count() - bufferStart[layer]);
         }
-        int quantized = keys[layer][kvHead].count();
-        int quantizedFromBuffer = quantized - bufferStart[layer];
-        AttentionView view = views[layer][kvHead].clear()
-                .add(keyRows[layer][kvHead], 0, valueRows[layer][kvHead], 0, quantized)
-                .add(bufferKeyRows[layer][kvHead], quantizedFromBuffer, bufferValueRows[layer][kvHead],
-                        quantizedFromBuffer, bufferedKeys[layer].count() - quantizedFromBuffer);
+        AttentionView view = view(layer, kvHead);
         int queryWidth = geometry.queryWidth();
         for (int row = 0; row < rows; row++) {
             attention.attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth,
                     output, outputOffset + row * queryWidth, row, null);
         }
+    }
+
+    /** The quantized tokens of the head, then the rest of the buffer. */
+    @Override
+    public AttentionView view(int layer, int kvHead) {
+        int quantized = keys[layer][kvHead].count();
+        int quantizedFromBuffer = quantized - bufferStart[layer];
+        return views[layer][kvHead].clear()
+                .add(keyRows[layer][kvHead], 0, valueRows[layer][kvHead], 0, quantized)
+                .add(bufferKeyRows[layer][kvHead], quantizedFromBuffer, bufferValueRows[layer][kvHead],
+                        quantizedFromBuffer, bufferedKeys[layer].count() - quantizedFromBuffer);
     }
 
     /** Quantizes one head's slice of the buffered tokens from {@code fromToken} on. */

@@ -119,6 +119,15 @@ class CompressedKvCacheTest {
     }
 
     @Test
+    void paperRatioFormulaReproducesThePapersFigures() {
+        // ZIPCACHE.md §13 vector 5: hd = 4096, l = 840, b = 8, 4/2 bits.
+        assertThat(MixedPrecisionKvCache.paperRatio(0.6, 4, 2, 4096, 840, 8))
+                .isCloseTo(4.985, org.assertj.core.data.Offset.offset(5e-4));
+        assertThat(MixedPrecisionKvCache.paperRatio(0.7, 4, 2, 4096, 840, 8))
+                .isCloseTo(4.692, org.assertj.core.data.Offset.offset(5e-4));
+    }
+
+    @Test
     void kiviKeepsItsResidualWindowsInFp16() {
         Driver driver = new Driver("kivi:bits=2,group=32,residual=32", GEOMETRY);
         driver.step(70, AttentionKind.PREFILL);
