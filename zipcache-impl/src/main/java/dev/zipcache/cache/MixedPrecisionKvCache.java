@@ -1,14 +1,13 @@
 package dev.zipcache.cache;
 
-import dev.zipcache.spi.KvCache;
+import dev.zipcache.quantize.MinMaxQuantizedBlock;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
 import dev.zipcache.spi.KvQuantizer;
-import dev.zipcache.spi.SpecOptions;
-import dev.zipcache.quantize.MinMaxQuantizedBlock;
 import dev.zipcache.spi.QuantizedBlock;
 import dev.zipcache.spi.SaliencyPolicy;
 import dev.zipcache.spi.SaliencyScorer;
+import dev.zipcache.spi.SpecOptions;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -30,30 +29,21 @@ import java.util.stream.IntStream;
  * <p>Decoded tokens wait in an fp16 buffer. Every {@code interval} steps the newest token's attention over the buffer
  * splits it the same way, and the whole sequence is dequantized and quantized again with fresh parameters (§7).
  */
-final class MixedPrecisionKvCache implements KvCache, ViewableCache {
+final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCache {
 
-    private final KvCacheGeometry geometry;
     private final MixedPrecisionConfig config;
-    private final int width;
-    private final int dimension;
-    private final CausalAttention attention;
     private final Layer[] layers;
     /** Tokens in the quantized store (every layer holds the same). */
     private int storedTokens;
-    private int committed;
     /** Decode steps since the last compression. */
     private int decodeSteps;
-    private boolean closed;
 
     MixedPrecisionKvCache(KvCacheGeometry geometry, MixedPrecisionConfig config) {
-        this.geometry = geometry;
+        super(geometry);
         this.config = config;
-        this.width = geometry.kvWidth();
-        this.dimension = geometry.headDimension();
-        this.attention = new CausalAttention(geometry);
         this.layers = new Layer[geometry.layers()];
         for (int layer = 0; layer < layers.length; layer++) {
-            layers[layer] = new Layer();
+            layers[layer] = new Layer(layer);
         }
     }
 
@@ -65,9 +55,9 @@ final class MixedPrecisionKvCache implements KvCache, ViewableCache {
         QuantizedBlock regularValues;
         int salientRows;
         int regularRows;
-        final TokenBuffer keys = new TokenBuffer(width);
-        final TokenBuffer values = new TokenBuffer(width);
-        int pending;
+        /** The layer's full-precision buffer (the base class's): the prompt, then decoded tokens. */
+        final TokenBuffer keys;
+        final TokenBuffer values;
         /** Queries of the uncompressed prompt rows, {@code [row][queryWidth]}, kept until the prompt is scored. */
         float[] promptQueries = new float[0];
         /** Summed attention of the scoring decode step over the buffer, per KV head. */
@@ -81,7 +71,9 @@ final class MixedPrecisionKvCache implements KvCache, ViewableCache {
         final Rows[] bufferValueRows = new Rows[geometry.kvHeads()];
         final AttentionView[] views = new AttentionView[geometry.kvHeads()];
 
-        Layer() {
+        Layer(int layer) {
+            keys = bufferedKeys[layer];
+            values = bufferedValues[layer];
             for (int head = 0; head < geometry.kvHeads(); head++) {
                 bufferKeyRows[head] = keys.rows(head * dimension, dimension);
                 bufferValueRows[head] = values.rows(head * dimension, dimension);
@@ -114,28 +106,9 @@ final class MixedPrecisionKvCache implements KvCache, ViewableCache {
     }
 
     @Override
-    public KvCacheGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public int length() {
-        checkOpen();
-        return committed;
-    }
-
-    @Override
     public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
-        checkOpen();
-        Layer state = layers[layer];
-        if (committed + state.pending + count > geometry.maxTokens()) {
-            throw new IllegalStateException("KV cache is full: " + (committed + state.pending + count)
-                    + " tokens exceed its maximum of " + geometry.maxTokens());
-        }
-        state.keys.append(keys, keysOffset, count);
-        state.values.append(values, valuesOffset, count);
-        state.pending += count;
-        reserveQueries(state, state.keys.count());
+        super.append(layer, keys, keysOffset, values, valuesOffset, count);
+        reserveQueries(layers[layer], bufferedKeys[layer].count());
     }
 
     @Override
@@ -172,18 +145,7 @@ final class MixedPrecisionKvCache implements KvCache, ViewableCache {
     }
 
     @Override
-    public void commit(int count, AttentionKind kind) {
-        checkOpen();
-        for (int layer = 0; layer < layers.length; layer++) {
-            if (layers[layer].pending != count) {
-                throw new IllegalStateException("commit of " + count + " tokens but layer " + layer + " received "
-                        + layers[layer].pending);
-            }
-        }
-        for (Layer state : layers) {
-            state.pending = 0;
-        }
-        committed += count;
+    void afterCommit(int count, AttentionKind kind) {
         if (kind == AttentionKind.DECODE && storedTokens > 0) {
             decodeSteps += count;
             if (decodeSteps % config.interval() == 0 && layers[0].keys.count() == config.interval()) {
@@ -335,7 +297,9 @@ final class MixedPrecisionKvCache implements KvCache, ViewableCache {
         checkOpen();
         if (length == 0) {
             for (int layer = 0; layer < layers.length; layer++) {
-                layers[layer] = new Layer();
+                bufferedKeys[layer].truncate(0);
+                bufferedValues[layer].truncate(0);
+                layers[layer] = new Layer(layer);
             }
             storedTokens = 0;
             committed = 0;
@@ -348,7 +312,6 @@ final class MixedPrecisionKvCache implements KvCache, ViewableCache {
         for (Layer state : layers) {
             state.keys.truncate(length - storedTokens);
             state.values.truncate(length - storedTokens);
-            state.pending = 0;
         }
         committed = length;
         decodeSteps = storedTokens > 0 ? length - storedTokens : 0;
@@ -418,13 +381,7 @@ final class MixedPrecisionKvCache implements KvCache, ViewableCache {
 
     @Override
     public void close() {
-        closed = true;
+        super.close();
         Arrays.fill(layers, null);
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("KV cache is closed");
-        }
     }
 }
