@@ -24,6 +24,9 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
     private final KvQuantizer valueQuantizer;
     private final SpecOptions valueOptions;
     private final int valueGroup;
+    private final boolean beforeAttention;
+    /** Whether a prompt has ended: from then on appended tokens are decoded ones. */
+    private boolean decoding;
     private final QuantizedRows[] keys;
     private final QuantizedRows[] values;
     private final Rows[][] keyRows;
@@ -33,8 +36,10 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
     private final AttentionView[][] views;
 
     KiviKvCache(KvCacheGeometry geometry, int bits, int tokenGroup, int residual, KvQuantizer keyQuantizer,
-                SpecOptions keyOptions, KvQuantizer valueQuantizer, SpecOptions valueOptions, int valueGroup) {
+                SpecOptions keyOptions, KvQuantizer valueQuantizer, SpecOptions valueOptions, int valueGroup,
+                boolean beforeAttention) {
         super(geometry);
+        this.beforeAttention = beforeAttention;
         this.bits = bits;
         this.tokenGroup = tokenGroup;
         this.residual = residual;
@@ -103,8 +108,16 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
     }
 
     @Override
+    public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
+        super.append(layer, keys, keysOffset, values, valuesOffset, count);
+        if (decoding && beforeAttention) {
+            compress(layer);
+        }
+    }
+
+    @Override
     void afterCommit(int count, AttentionKind kind) {
-        if (kind == AttentionKind.DECODE) {
+        if (kind == AttentionKind.DECODE && !beforeAttention) {
             compress();
         }
     }
@@ -113,6 +126,7 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
     public void endPrefill() {
         checkOpen();
         compress();
+        decoding = true;
     }
 
     /**
@@ -122,6 +136,12 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
      */
     private void compress() {
         for (int layer = 0; layer < geometry.layers(); layer++) {
+            compress(layer);
+        }
+    }
+
+    private void compress(int layer) {
+        {
             TokenBuffer bufferKeys = bufferedKeys[layer];
             int keyTokens = bufferKeys.count() / residual * residual;
             for (int start = 0; start < keyTokens; start += tokenGroup) {
@@ -157,6 +177,7 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
             bufferedValues[layer].truncate(0);
         }
         committed = 0;
+        decoding = false;
         return true;
     }
 

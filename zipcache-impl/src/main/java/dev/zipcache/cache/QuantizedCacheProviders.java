@@ -69,7 +69,10 @@ public final class QuantizedCacheProviders {
                     new OptionDescriptor("group", "32",
                             "tokens per key group; value channel groups are min(group, head dimension)"),
                     new OptionDescriptor("residual", "32",
-                            "newest tokens kept in fp16 (a multiple of group)"));
+                            "newest tokens kept in fp16 (a multiple of group)"),
+                    new OptionDescriptor("timing", "after-attention",
+                            "when a decoded token's window is quantized: after-attention (KIVI's code) or "
+                                    + "before-attention"));
         }
 
         @Override
@@ -82,9 +85,16 @@ public final class QuantizedCacheProviders {
                         + ") must be a multiple of 'group' (" + group + ")");
             }
             int valueGroup = Math.min(group, geometry.headDimension());
+            boolean beforeAttention = switch (options.string("timing")) {
+                case "after-attention" -> false;
+                case "before-attention" -> true;
+                default -> throw new IllegalArgumentException("kivi: option 'timing' must be after-attention or "
+                        + "before-attention, got '" + options.string("timing") + "'");
+            };
             return new KiviKvCache(geometry, bits, group, residual, quantizer("channelwise"),
                     quantizerOptions("channelwise", Map.of()), quantizer("groupwise"),
-                    quantizerOptions("groupwise", Map.of("group", String.valueOf(valueGroup))), valueGroup);
+                    quantizerOptions("groupwise", Map.of("group", String.valueOf(valueGroup))), valueGroup,
+                    beforeAttention);
         }
     }
 

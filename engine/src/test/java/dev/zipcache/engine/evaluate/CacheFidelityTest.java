@@ -18,8 +18,8 @@ import static org.assertj.core.api.Assertions.within;
  * Fidelity of the compressed caches on real data, against an independent NumPy simulation of the same protocol
  * (stories260K, the TinyStories sample, 20 documents, half prefilled, 3,197 scored tokens, full-precision ppl
  * 3.7503), which gave Δppl: kivi:bits=4 +0.40%, zipcache +4.5%, mikv +9.8%, kivi:bits=2 +30%, uniform:bits=2 +1400%.
- * Tolerances: ±1 point for KIVI-4 and the mixed-precision caches, ±10% relative for the others, except KIVI-2 (see
- * below); and the ranking zipcache < mikv < kivi:bits=2 < uniform:bits=2 must hold.
+ * Tolerances: ±1 point for KIVI-4 and the mixed-precision caches, ±10% relative for the others (KIVI-2 as the
+ * simulation ran it, see below); and the ranking zipcache < mikv < kivi:bits=2 < uniform:bits=2 must hold.
  */
 class CacheFidelityTest {
 
@@ -49,17 +49,18 @@ class CacheFidelityTest {
     @Test
     void compressedCachesLandWhereTheSimulationDidAndRankAsExpected() {
         Map<String, Double> delta = new LinkedHashMap<>();
-        for (String cache : new String[] {"kivi:bits=4", "zipcache", "mikv", "kivi:bits=2", "uniform:bits=2"}) {
+        for (String cache : new String[] {"kivi:bits=4", "zipcache", "mikv", "kivi:bits=2",
+                "kivi:bits=2,timing=before-attention", "uniform:bits=2"}) {
             delta.put(cache, run(cache).deltaPplPercent());
         }
         assertThat(delta.get("kivi:bits=4")).isCloseTo(0.40, within(1.0));
         assertThat(delta.get("zipcache")).isCloseTo(4.5, within(1.0));
         assertThat(delta.get("mikv")).isCloseTo(9.8, within(1.0));
-        // KIVI-2 measures +26.6% against the simulation's +30% (11% relative, outside the 10% asked). The cache
-        // follows KIVI's code (llama_kivi.py: keys quantized a full residual window at a time after the step's
-        // attention, values one at a time past the newest R); variants tried did not reach 30% (value groups across
-        // heads: 27.4%; shorter value window: 26.9–28.5%). Kept at 15% until the difference is explained.
-        assertThat(delta.get("kivi:bits=2")).isCloseTo(30.0, within(4.5));
+        // KIVI's code (llama_kivi.py) quantizes a decode step's full key window and its oldest fp16 value after the
+        // step's attention, so the new token sees itself in fp16: +26.5% here. The simulation applied the same
+        // rules as tokens were appended, before attention; with timing=before-attention we reproduce it (+29.5%).
+        assertThat(delta.get("kivi:bits=2,timing=before-attention")).isCloseTo(30.0, within(3.0));
+        assertThat(delta.get("kivi:bits=2")).isBetween(20.0, delta.get("kivi:bits=2,timing=before-attention"));
         assertThat(delta.get("uniform:bits=2")).isCloseTo(1400.0, within(140.0));
         assertThat(delta.get("zipcache")).isLessThan(delta.get("mikv"));
         assertThat(delta.get("mikv")).isLessThan(delta.get("kivi:bits=2"));
