@@ -172,7 +172,7 @@ public final class CpuForwardPass implements ForwardPass {
         if (work < PARALLEL_THRESHOLD) {
             matmul.run(0, matrix.rows());
         } else {
-            pool.parallelFor(matrix.rows(), 4, matmul);
+            pool.parallelFor(matrix.rows(), 16, matmul);
         }
     }
 
@@ -185,7 +185,9 @@ public final class CpuForwardPass implements ForwardPass {
     private static final class MatmulTask implements ComputePool.RangeTask {
         /** Batches at least this large decode weight rows once instead of per token. */
         private static final int BATCH_DEQUANTIZE_THRESHOLD = 4;
-        private static final ThreadLocal<float[]> SCRATCH_ROW = ThreadLocal.withInitial(() -> new float[0]);
+        private static final int TILE = 4;
+        private static final ThreadLocal<float[]> SCRATCH_ROWS = ThreadLocal.withInitial(() -> new float[0]);
+        private static final ThreadLocal<float[]> TILE_OUTPUT = ThreadLocal.withInitial(() -> new float[16]);
 
         private WeightMatrix matrix;
         private float[] input;
@@ -211,23 +213,45 @@ public final class CpuForwardPass implements ForwardPass {
                 }
                 return;
             }
-            // Prefill: decode each weight row once into floats and reuse it for every token of the batch.
-            float[] decodedRow = scratchRow(columns);
-            for (int row = start; row < end; row++) {
-                matrix.dequantizeRow(row, decodedRow, 0);
+            // Prefill: decode weight rows once into floats, four at a time, and multiply them with the batch in 4×4
+            // tiles (each loaded vector serves four dot products); leftovers go row by row.
+            float[] decoded = scratchRows(TILE * columns);
+            float[] tile = TILE_OUTPUT.get();
+            int row = start;
+            for (; row + TILE <= end; row += TILE) {
+                for (int r = 0; r < TILE; r++) {
+                    matrix.dequantizeRow(row + r, decoded, r * columns);
+                }
+                int b = 0;
+                for (; b + TILE <= batch; b += TILE) {
+                    TiledDot.dot4x4(decoded, 0, columns, input, b * columns, columns, columns, tile);
+                    for (int r = 0; r < TILE; r++) {
+                        for (int t = 0; t < TILE; t++) {
+                            output[(b + t) * rows + row + r] = tile[TILE * r + t];
+                        }
+                    }
+                }
+                for (; b < batch; b++) {
+                    for (int r = 0; r < TILE; r++) {
+                        output[b * rows + row + r] = FloatDot.dot(decoded, r * columns, input, b * columns, columns);
+                    }
+                }
+            }
+            for (; row < end; row++) {
+                matrix.dequantizeRow(row, decoded, 0);
                 for (int b = 0; b < batch; b++) {
-                    output[b * rows + row] = FloatDot.dot(decodedRow, 0, input, b * columns, columns);
+                    output[b * rows + row] = FloatDot.dot(decoded, 0, input, b * columns, columns);
                 }
             }
         }
 
-        private static float[] scratchRow(int columns) {
-            float[] row = SCRATCH_ROW.get();
-            if (row.length < columns) {
-                row = new float[columns];
-                SCRATCH_ROW.set(row);
+        private static float[] scratchRows(int floats) {
+            float[] rows = SCRATCH_ROWS.get();
+            if (rows.length < floats) {
+                rows = new float[floats];
+                SCRATCH_ROWS.set(rows);
             }
-            return row;
+            return rows;
         }
     }
 
