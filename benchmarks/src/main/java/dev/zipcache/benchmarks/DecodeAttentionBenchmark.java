@@ -38,12 +38,12 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class DecodeAttentionBenchmark {
 
-    private static final KvCacheGeometry ONE_LAYER = new KvCacheGeometry(1, 8, 32, 128, 16_400);
+    private static final KvCacheGeometry ONE_LAYER = new KvCacheGeometry(1, 8, 32, 128, 32_800);
 
     @Param({"fp16", "kivi:bits=2", "zipcache"})
     public String cache;
 
-    @Param({"4096", "16384"})
+    @Param({"1024", "4096", "16384", "32768"})
     public int tokens;
 
     private KvCache kvCache;
