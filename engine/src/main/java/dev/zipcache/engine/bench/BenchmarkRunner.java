@@ -1,0 +1,153 @@
+package dev.zipcache.engine.bench;
+
+import dev.zipcache.engine.generate.Session;
+import dev.zipcache.engine.generate.SessionOptions;
+import dev.zipcache.engine.model.Model;
+import dev.zipcache.engine.sampling.Sampler;
+import dev.zipcache.engine.tokenizer.SpecialTokens;
+import dev.zipcache.engine.tokenizer.Tokenizer;
+import dev.zipcache.spi.KvCacheStats;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Measures prefill and decode speed and KV-cache size for each KV cache at each prompt length, as llama-bench does for
+ * llama.cpp.
+ *
+ * <p>One run: reset the session, prefill the P prompt tokens as one batch (a real prefill, so the cache compresses a
+ * real prompt), pick the first token greedily, then run {@code generatedTokens} decode steps, each feeding back the
+ * previous greedy pick. End-of-sequence tokens are ignored: every run does the same work. Timings:
+ * <ul>
+ *   <li>prefill tokens/s = P / prefill time;</li>
+ *   <li>time to first token = prefill time + the first greedy pick;</li>
+ *   <li>decode tokens/s = generatedTokens / time of the decode steps, each a forward pass and a greedy pick (what a
+ *       greedy generator spends per token).</li>
+ * </ul>
+ * Each (cache, prompt length) gets one untimed warm-up run first, so that the JIT has compiled the kernels at that
+ * shape, then {@link BenchmarkOptions#repetitions()} timed runs, summarized by median and min–max. The KV sizes are
+ * those at the end of the last run (P + generatedTokens tokens, unless the cache evicts).
+ */
+public final class BenchmarkRunner {
+
+    /**
+     * The prompt: plain English prose, repeated and cut to length. Ordinary text rather than random ids, so that the
+     * attention patterns a saliency policy sees, and the cost of what it decides, are those of a real prompt.
+     */
+    static final String PROMPT_TEXT = "Once upon a time, in a small town by the sea, there lived a girl named Lily. "
+            + "Every morning she walked to the harbour to watch the fishing boats come home. One day an old sailor "
+            + "gave her a map and told her about an island where the trees sang when the wind blew. Lily asked her "
+            + "brother Tom to come with her, and together they built a little boat from wood they found on the beach. ";
+
+    private final Model model;
+    private final BenchmarkOptions options;
+
+    /**
+     * @throws IllegalArgumentException when a prompt length plus the generated tokens does not fit the model's context
+     */
+    public BenchmarkRunner(Model model, BenchmarkOptions options) {
+        int context = model.config().contextLength();
+        for (int length : options.promptLengths()) {
+            if (length + options.generatedTokens() > context) {
+                throw new IllegalArgumentException("prompt length " + length + " + " + options.generatedTokens()
+                        + " generated tokens = " + (length + options.generatedTokens())
+                        + " tokens does not fit the model's context of " + context + " tokens");
+            }
+        }
+        this.model = model;
+        this.options = options;
+    }
+
+    /**
+     * Runs every cache at every prompt length, caches in the outer loop (one session each).
+     *
+     * @return one row per (cache, prompt length), in the options' order
+     * @throws IllegalArgumentException for an unknown or invalid cache spec
+     */
+    public List<BenchmarkResult> run(BenchmarkProgress progress) {
+        int longest = options.promptLengths().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        int[] longestPrompt = promptTokens(model, longest);
+        int runsTotal = options.kvCacheSpecs().size() * options.promptLengths().size() * (1 + options.repetitions());
+        int runsDone = 0;
+        List<BenchmarkResult> rows = new ArrayList<>();
+        SessionOptions base = SessionOptions.defaults().withThreads(options.threads());
+        for (String spec : options.kvCacheSpecs()) {
+            try (Session session = Session.open(model, base.withKvCache(spec))) {
+                for (int length : options.promptLengths()) {
+                    int[] prompt = Arrays.copyOf(longestPrompt, length);
+                    measure(session, prompt);
+                    progress.onRun(++runsDone, runsTotal, spec, length);
+                    Measurement[] timed = new Measurement[options.repetitions()];
+                    for (int repetition = 0; repetition < timed.length; repetition++) {
+                        timed[repetition] = measure(session, prompt);
+                        progress.onRun(++runsDone, runsTotal, spec, length);
+                    }
+                    rows.add(summarize(spec, length, timed));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The first {@code length} ids of BOS (when the model asks for it) + the tokens of {@link #PROMPT_TEXT} repeated,
+     * no special-token parsing.
+     */
+    public static int[] promptTokens(Model model, int length) {
+        Tokenizer tokenizer = model.tokenizer();
+        int[] text = tokenizer.encode(PROMPT_TEXT, false);
+        SpecialTokens special = tokenizer.specialTokens();
+        int[] prompt = new int[length];
+        int filled = 0;
+        if (special.addBos() && length > 0) {
+            prompt[filled++] = special.bos();
+        }
+        while (filled < length) {
+            int count = Math.min(text.length, length - filled);
+            System.arraycopy(text, 0, prompt, filled, count);
+            filled += count;
+        }
+        return prompt;
+    }
+
+    private Measurement measure(Session session, int[] prompt) {
+        session.reset();
+        int vocabulary = model.config().vocabularySize();
+        long start = System.nanoTime();
+        float[] logits = session.prefill(prompt);
+        long prefillEnd = System.nanoTime();
+        int token = Sampler.argMax(logits, vocabulary);
+        long firstToken = System.nanoTime();
+        for (int step = 0; step < options.generatedTokens(); step++) {
+            logits = session.decode(token);
+            token = Sampler.argMax(logits, vocabulary);
+        }
+        long decodeEnd = System.nanoTime();
+        return new Measurement(prefillEnd - start, firstToken - start, decodeEnd - firstToken, session.cacheStats());
+    }
+
+    private BenchmarkResult summarize(String spec, int promptLength, Measurement[] timed) {
+        double[] prefill = new double[timed.length];
+        double[] decode = new double[timed.length];
+        double[] ttft = new double[timed.length];
+        for (int i = 0; i < timed.length; i++) {
+            prefill[i] = tokensPerSecond(promptLength, timed[i].prefillNanos());
+            decode[i] = tokensPerSecond(options.generatedTokens(), timed[i].decodeNanos());
+            ttft[i] = timed[i].firstTokenNanos() / 1e6;
+        }
+        KvCacheStats stats = timed[timed.length - 1].cacheStats();
+        return new BenchmarkResult(spec, promptLength, options.generatedTokens(), options.threads(), timed.length,
+                Summary.of(prefill), Summary.of(decode), Summary.of(ttft), stats.tokens(), stats.bytes(),
+                stats.fp16Bytes(), stats.paperRatio(), PeakResidentMemory.bytes());
+    }
+
+    private static double tokensPerSecond(int tokens, long nanos) {
+        // A timer tick of 0 ns is possible for tiny models on coarse clocks; count it as one tick, not infinity.
+        return tokens * 1e9 / Math.max(1, nanos);
+    }
+
+    /** One timed run. */
+    private record Measurement(long prefillNanos, long firstTokenNanos, long decodeNanos, KvCacheStats cacheStats) {
+    }
+}
