@@ -13,7 +13,8 @@ import java.io.PrintWriter;
 @Command(name = "zipcache", mixinStandardHelpOptions = true, versionProvider = ZipcacheCommand.Version.class,
         description = "LLM inference with a ZipCache-compressed KV cache.",
         subcommands = {GenerateCommand.class, InfoCommand.class, ConvertCommand.class, CachesCommand.class,
-                PerplexityCommand.class, CommandLine.HelpCommand.class})
+                PerplexityCommand.class, CommandLine.HelpCommand.class,
+                EvalCommand.class})
 public final class ZipcacheCommand implements Runnable {
 
     /** Exit code of a runtime failure. */
