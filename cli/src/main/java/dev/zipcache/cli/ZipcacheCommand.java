@@ -13,7 +13,7 @@ import java.io.PrintWriter;
 @Command(name = "zipcache", mixinStandardHelpOptions = true, versionProvider = ZipcacheCommand.Version.class,
         description = "LLM inference with a ZipCache-compressed KV cache.",
         subcommands = {GenerateCommand.class, InfoCommand.class, ConvertCommand.class, CachesCommand.class,
-                PerplexityCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                PerplexityCommand.class, EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ZipcacheCommand implements Runnable {
 
     /** Exit code of a runtime failure. */
@@ -27,7 +27,7 @@ public final class ZipcacheCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: generate, info, convert, caches, perplexity");
+                "missing command: generate, info, convert, caches, perplexity, eval, bench");
     }
 
     public static void main(String[] args) {
