@@ -1,7 +1,6 @@
 package dev.zipcache.cli;
 
 import dev.zipcache.engine.bench.BenchmarkOptions;
-import dev.zipcache.engine.bench.BenchmarkProgress;
 import dev.zipcache.engine.bench.BenchmarkResult;
 import dev.zipcache.engine.bench.BenchmarkRunner;
 import dev.zipcache.engine.model.Model;
@@ -10,7 +9,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,9 +95,9 @@ final class BenchCommand implements Runnable {
                 throw new UsageException(tooLong.getMessage());
             }
             List<BenchmarkResult> rows;
-            // A progress bar only for a person watching: never in a pipe, a file or a test.
-            try (ProgressBar bar = System.console() != null ? new ProgressBar(System.err) : null) {
-                rows = runner.run(bar != null ? bar : BenchmarkProgress.NONE);
+            try (TerminalProgress bar = TerminalProgress.onStderr()) {
+                rows = runner.run((done, total, cache, promptTokens) -> bar.show(done, total,
+                        done + "/" + total + " runs, " + cache + " at " + promptTokens + " prompt tokens"));
             }
             if (json) {
                 out.println(Json.write(BenchOutput.jsonRows(rows)));
@@ -176,34 +174,6 @@ final class BenchCommand implements Runnable {
     private static void addIfPresent(List<String> specs, String spec) {
         if (spec != null && !spec.isBlank()) {
             specs.add(spec.strip());
-        }
-    }
-
-    /** A one-line bar redrawn with a carriage return after each run; the line is ended on close. */
-    private static final class ProgressBar implements BenchmarkProgress, AutoCloseable {
-        private static final int WIDTH = 30;
-        private final PrintStream terminal;
-        private boolean drawn;
-
-        ProgressBar(PrintStream terminal) {
-            this.terminal = terminal;
-        }
-
-        @Override
-        public void onRun(int runsDone, int runsTotal, String kvCacheSpec, int promptTokens) {
-            int filled = (int) ((long) WIDTH * runsDone / runsTotal);
-            // The trailing spaces wipe the end of a longer line drawn before.
-            terminal.print("\r[" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + runsDone + "/" + runsTotal
-                    + " runs, " + kvCacheSpec + " at " + promptTokens + " prompt tokens      ");
-            terminal.flush();
-            drawn = true;
-        }
-
-        @Override
-        public void close() {
-            if (drawn) {
-                terminal.println();
-            }
         }
     }
 }

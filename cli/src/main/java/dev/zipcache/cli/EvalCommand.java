@@ -17,13 +17,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.Console;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,29 +49,13 @@ final class EvalCommand implements Runnable {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = {"-f", "--file"}, required = true, paramLabel = "TEXT",
-            description = "the text to score (UTF-8), documents separated by separator lines")
-    Path textFile;
+    @Mixin
+    ScoringOptions scoring;
 
     @Option(names = "--kv-cache", required = true, paramLabel = "SPEC",
             description = "a KV cache to evaluate, NAME[:key=value,...], where a value may be a list "
                     + "(key=v1,v2,...); repeatable; see 'zipcache caches'")
     List<String> kvCaches;
-
-    @Option(names = "--documents", paramLabel = "N", description = "score only the first N documents (default: all)")
-    Integer documents;
-
-    @Option(names = "--prefill", defaultValue = "0.5", paramLabel = "F",
-            description = "share of each document prefilled as an unscored prompt, in [0, 1); 0 scores every token "
-                    + "after BOS (default: ${DEFAULT-VALUE})")
-    double prefillFraction;
-
-    @Option(names = "--separator", defaultValue = DocumentSplitter.END_OF_TEXT, paramLabel = "LINE",
-            description = "the line that ends a document (default: ${DEFAULT-VALUE})")
-    String separator;
-
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: all cores)")
-    Integer threads;
 
     @Option(names = "--markdown", paramLabel = "FILE", description = "also write the markdown table to FILE")
     Path markdownFile;
@@ -97,19 +78,22 @@ final class EvalCommand implements Runnable {
     @Override
     public void run() {
         List<Spec> configurations = configurations();
-        PerplexityOptions options = options(configurations.getFirst().toString());
+        PerplexityOptions options = scoring.toOptions(configurations.getFirst().toString());
         for (Path output : new Path[] {markdownFile, csvFile, pngFile}) {
             requireFolder(output);
         }
         List<String> scoredDocuments = readDocuments();
         List<PerplexityReport> reports = new ArrayList<>();
-        try (Model model = modelOptions.load();
-             ProgressBar bar = isTerminal() ? new ProgressBar(System.err) : null) {
+        try (Model model = modelOptions.load(); TerminalProgress bar = TerminalProgress.onStderr()) {
             requireCreatable(configurations, model);
             for (int index = 0; index < configurations.size(); index++) {
                 String configuration = configurations.get(index).toString();
-                PerplexityProgress progress = bar == null ? PerplexityProgress.NONE
-                        : bar.forConfiguration(index + 1, configurations.size(), configuration);
+                int number = index + 1;
+                int count = configurations.size();
+                // The bar fills over the whole sweep: configurations times documents.
+                PerplexityProgress progress = (done, total, tokens) -> bar.show((long) (number - 1) * total + done,
+                        (long) count * total, "configuration " + number + "/" + count + " " + configuration + ", "
+                                + done + "/" + total + " documents, " + tokens + " tokens scored");
                 reports.add(new PerplexityEvaluator(model, options.withKvCache(configuration))
                         .evaluateDocuments(scoredDocuments, progress));
             }
@@ -139,25 +123,6 @@ final class EvalCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? Json.write(EvalTables.json(rows)) + System.lineSeparator() : markdown);
         out.flush();
-    }
-
-    /** Bad option values are usage errors, found before anything is read or loaded. */
-    private PerplexityOptions options(String firstConfiguration) {
-        if (documents != null && documents < 1) {
-            throw new UsageException("--documents must be at least 1");
-        }
-        if (!(prefillFraction >= 0 && prefillFraction < 1)) {
-            throw new UsageException("--prefill must be in [0, 1), got " + prefillFraction);
-        }
-        if (separator.isBlank()) {
-            throw new UsageException("--separator must not be blank");
-        }
-        int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (threadCount < 1) {
-            throw new UsageException("--threads must be at least 1");
-        }
-        return new PerplexityOptions(firstConfiguration, prefillFraction,
-                documents == null ? Integer.MAX_VALUE : documents, separator, threadCount);
     }
 
     /** The sweep's configurations, each one resolved now so that a typo fails before a long run starts. */
@@ -204,20 +169,12 @@ final class EvalCommand implements Runnable {
 
     /** The documents every configuration scores: split once, the first --documents kept. */
     private List<String> readDocuments() {
-        String text;
-        try {
-            text = Files.readString(textFile);
-        } catch (NoSuchFileException missing) {
-            throw new IllegalArgumentException("text file " + textFile + " does not exist");
-        } catch (IOException failure) {
-            throw new IllegalArgumentException("cannot read text file " + textFile + ": " + failure.getMessage());
-        }
-        List<String> split = DocumentSplitter.split(text, separator);
+        List<String> split = DocumentSplitter.split(scoring.readText(), scoring.separator);
         if (split.isEmpty()) {
-            throw new IllegalArgumentException("text file " + textFile + " has no documents (it is empty, or holds"
-                    + " only separator lines '" + separator.strip() + "')");
+            throw new IllegalArgumentException("text file " + scoring.textFile + " has no documents (it holds only"
+                    + " separator lines '" + scoring.separator.strip() + "')");
         }
-        return split.subList(0, documents == null ? split.size() : Math.min(split.size(), documents));
+        return split.subList(0, scoring.documents == null ? split.size() : Math.min(split.size(), scoring.documents));
     }
 
     private static void write(Path file, String content) {
@@ -228,47 +185,6 @@ final class EvalCommand implements Runnable {
             Files.writeString(file, content);
         } catch (IOException failure) {
             throw new UncheckedIOException("cannot write " + file + ": " + failure.getMessage(), failure);
-        }
-    }
-
-    /** A progress bar only for a person watching: never in a pipe, a file or a test. */
-    private static boolean isTerminal() {
-        Console console = System.console();
-        return console != null && console.isTerminal();
-    }
-
-    /**
-     * One line redrawn with a carriage return after each document of each configuration; the line is ended on close.
-     * The bar fills over the whole sweep, configurations times documents.
-     */
-    private static final class ProgressBar implements AutoCloseable {
-        private static final int WIDTH = 30;
-        private final PrintStream terminal;
-        private int lastLength;
-
-        ProgressBar(PrintStream terminal) {
-            this.terminal = terminal;
-        }
-
-        PerplexityProgress forConfiguration(int configuration, int configurations, String name) {
-            return (documentsDone, documentsTotal, scoredTokens) -> {
-                long done = (long) (configuration - 1) * documentsTotal + documentsDone;
-                int filled = (int) (WIDTH * done / ((long) configurations * documentsTotal));
-                String line = "[" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] configuration "
-                        + configuration + "/" + configurations + " " + name + ", " + documentsDone + "/"
-                        + documentsTotal + " documents, " + scoredTokens + " tokens scored";
-                // Blank out the tail of a longer previous line (spec names differ in length).
-                terminal.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
-                terminal.flush();
-                lastLength = line.length();
-            };
-        }
-
-        @Override
-        public void close() {
-            if (lastLength > 0) {
-                terminal.println();
-            }
         }
     }
 }

@@ -1,9 +1,7 @@
 package dev.zipcache.cli;
 
-import dev.zipcache.engine.evaluate.DocumentSplitter;
 import dev.zipcache.engine.evaluate.PerplexityEvaluator;
 import dev.zipcache.engine.evaluate.PerplexityOptions;
-import dev.zipcache.engine.evaluate.PerplexityProgress;
 import dev.zipcache.engine.evaluate.PerplexityReport;
 import dev.zipcache.engine.generate.SessionOptions;
 import dev.zipcache.engine.model.Model;
@@ -11,12 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -35,84 +28,31 @@ final class PerplexityCommand implements Runnable {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = {"-f", "--file"}, required = true, paramLabel = "TEXT",
-            description = "the text to score (UTF-8), documents separated by separator lines")
-    Path textFile;
+    @Mixin
+    ScoringOptions scoring;
 
     @Option(names = "--kv-cache", defaultValue = SessionOptions.DEFAULT_KV_CACHE, paramLabel = "SPEC",
             description = "KV cache under test, NAME[:key=value,...]; see 'zipcache caches' (default: ${DEFAULT-VALUE})")
     String kvCache;
-
-    @Option(names = "--documents", paramLabel = "N", description = "score only the first N documents (default: all)")
-    Integer documents;
-
-    @Option(names = "--prefill", defaultValue = "0.5", paramLabel = "F",
-            description = "share of each document prefilled as an unscored prompt, in [0, 1); 0 scores every token "
-                    + "after BOS (default: ${DEFAULT-VALUE})")
-    double prefillFraction;
-
-    @Option(names = "--separator", defaultValue = DocumentSplitter.END_OF_TEXT, paramLabel = "LINE",
-            description = "the line that ends a document (default: ${DEFAULT-VALUE})")
-    String separator;
-
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: all cores)")
-    Integer threads;
 
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
     @Override
     public void run() {
-        PerplexityOptions options = options();
+        PerplexityOptions options = scoring.toOptions(kvCache);
         GenerateCommand.validateCacheSpec(kvCache);
-        String text = readText();
+        String text = scoring.readText();
         PrintWriter out = spec.commandLine().getOut();
         try (Model model = modelOptions.load()) {
             PerplexityEvaluator evaluator = new PerplexityEvaluator(model, options);
             PerplexityReport report;
-            // A progress bar only for a person watching: never in a pipe, a file or a test.
-            try (ProgressBar bar = System.console() != null ? new ProgressBar(System.err) : null) {
-                report = evaluator.evaluate(text, bar != null ? bar : PerplexityProgress.NONE);
+            try (TerminalProgress bar = TerminalProgress.onStderr()) {
+                report = evaluator.evaluate(text, (done, total, tokens) -> bar.show(done, total,
+                        done + "/" + total + " documents, " + tokens + " tokens scored"));
             }
             out.println(json ? Json.write(toJson(report)) : table(report));
             out.flush();
-        }
-    }
-
-    /** Bad option values are usage errors, found before anything is read or loaded. */
-    private PerplexityOptions options() {
-        if (documents != null && documents < 1) {
-            throw new UsageException("--documents must be at least 1");
-        }
-        if (!(prefillFraction >= 0 && prefillFraction < 1)) {
-            throw new UsageException("--prefill must be in [0, 1), got " + prefillFraction);
-        }
-        if (separator.isBlank()) {
-            throw new UsageException("--separator must not be blank");
-        }
-        int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (threadCount < 1) {
-            throw new UsageException("--threads must be at least 1");
-        }
-        try {
-            return new PerplexityOptions(kvCache, prefillFraction, documents == null ? Integer.MAX_VALUE : documents,
-                    separator, threadCount);
-        } catch (IllegalArgumentException bad) {
-            throw new UsageException(bad.getMessage());
-        }
-    }
-
-    private String readText() {
-        try {
-            String text = Files.readString(textFile);
-            if (text.isBlank()) {
-                throw new IllegalArgumentException("text file " + textFile + " is empty");
-            }
-            return text;
-        } catch (NoSuchFileException missing) {
-            throw new IllegalArgumentException("text file " + textFile + " does not exist");
-        } catch (IOException failure) {
-            throw new IllegalArgumentException("cannot read text file " + textFile + ": " + failure.getMessage());
         }
     }
 
@@ -153,32 +93,5 @@ final class PerplexityCommand implements Runnable {
         kv.put("paper_ratio", report.paperRatio());
         root.put("kv", kv);
         return root;
-    }
-
-    /** A one-line bar redrawn with a carriage return after each document; the line is ended on close. */
-    private static final class ProgressBar implements PerplexityProgress, AutoCloseable {
-        private static final int WIDTH = 30;
-        private final PrintStream terminal;
-        private boolean drawn;
-
-        ProgressBar(PrintStream terminal) {
-            this.terminal = terminal;
-        }
-
-        @Override
-        public void onDocument(int documentsDone, int documentsTotal, long scoredTokens) {
-            int filled = (int) ((long) WIDTH * documentsDone / documentsTotal);
-            terminal.print("\r[" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + documentsDone + "/"
-                    + documentsTotal + " documents, " + scoredTokens + " tokens scored");
-            terminal.flush();
-            drawn = true;
-        }
-
-        @Override
-        public void close() {
-            if (drawn) {
-                terminal.println();
-            }
-        }
     }
 }
