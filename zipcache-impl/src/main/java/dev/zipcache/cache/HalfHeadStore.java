@@ -1,5 +1,7 @@
 package dev.zipcache.cache;
 
+import dev.zipcache.quantize.HalfVectors;
+
 import java.util.Arrays;
 
 /** Head vectors rounded to IEEE half precision (stored as fp16 bits). */
@@ -28,23 +30,15 @@ final class HalfHeadStore implements HeadStore {
     @Override
     public void dots(int from, int count, float[] query, int queryOffset, float[] scores, int scoresOffset) {
         for (int t = 0; t < count; t++) {
-            int base = (from + t) * dimension;
-            float sum = 0f;
-            for (int i = 0; i < dimension; i++) {
-                sum += query[queryOffset + i] * Float.float16ToFloat(vectors[base + i]);
-            }
-            scores[scoresOffset + t] = sum;
+            scores[scoresOffset + t] = HalfVectors.dot(query, queryOffset, vectors, (from + t) * dimension, dimension);
         }
     }
 
     @Override
     public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out, int outOffset) {
         for (int t = 0; t < count; t++) {
-            int base = (from + t) * dimension;
-            float weight = weights[weightsOffset + t];
-            for (int i = 0; i < dimension; i++) {
-                out[outOffset + i] += weight * Float.float16ToFloat(vectors[base + i]);
-            }
+            HalfVectors.addScaled(weights[weightsOffset + t], vectors, (from + t) * dimension, out, outOffset,
+                    dimension);
         }
     }
 }
