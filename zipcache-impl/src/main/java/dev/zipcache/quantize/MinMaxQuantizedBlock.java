@@ -228,7 +228,17 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             }
         }
         if (perColumn) {
-            for (int r = 0; r < rowCount; r++) {
+            int r = 0;
+            if (onePlane(column, length)) {
+                float[] sums = scratch.sums();
+                for (; r + 4 <= rowCount; r += 4) {
+                    codeDot4(firstRow + r, column, weights, length, sums);
+                    for (int k = 0; k < 4; k++) {
+                        out[outOffset + r + k] = sums[k] + constant;
+                    }
+                }
+            }
+            for (; r < rowCount; r++) {
                 out[outOffset + r] = codeDot(firstRow + r, column, weights, 0, length) + constant;
             }
             return;
@@ -245,7 +255,19 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             }
             weightSums[g] = sum;
         }
-        for (int r = 0; r < rowCount; r++) {
+        int r = 0;
+        if (groups == 1 && onePlane(column, length)) {
+            float[] sums = scratch.sums();
+            for (; r + 4 <= rowCount; r += 4) {
+                codeDot4(firstRow + r, column, weights, length, sums);
+                for (int k = 0; k < 4; k++) {
+                    int parameter = (firstRow + r + k) * groupsPerRow + firstGroup;
+                    out[outOffset + r + k] = Float.float16ToFloat(steps[parameter]) * sums[k]
+                            + Float.float16ToFloat(minimums[parameter]) * weightSums[0];
+                }
+            }
+        }
+        for (; r < rowCount; r++) {
             int row = firstRow + r;
             float score = 0f;
             for (int g = 0; g < groups; g++) {
@@ -281,7 +303,31 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         int groups = perColumn ? 1 : (column + length - 1) / group - firstGroup + 1;
         float[] offsetSums = scratch.third(groups);
         java.util.Arrays.fill(offsetSums, 0, groups, 0f);
-        for (int r = 0; r < rowCount; r++) {
+        int r = 0;
+        if (groups == 1 && onePlane(column, length)) {
+            for (; r + 4 <= rowCount; r += 4) {
+                float a0 = weights[weightsOffset + r];
+                float a1 = weights[weightsOffset + r + 1];
+                float a2 = weights[weightsOffset + r + 2];
+                float a3 = weights[weightsOffset + r + 3];
+                if (perColumn) {
+                    offsetSums[0] += a0 + a1 + a2 + a3;
+                } else {
+                    int p0 = (firstRow + r) * groupsPerRow + firstGroup;
+                    int p1 = p0 + groupsPerRow;
+                    int p2 = p1 + groupsPerRow;
+                    int p3 = p2 + groupsPerRow;
+                    offsetSums[0] += a0 * Float.float16ToFloat(minimums[p0]) + a1 * Float.float16ToFloat(minimums[p1])
+                            + a2 * Float.float16ToFloat(minimums[p2]) + a3 * Float.float16ToFloat(minimums[p3]);
+                    a0 *= Float.float16ToFloat(steps[p0]);
+                    a1 *= Float.float16ToFloat(steps[p1]);
+                    a2 *= Float.float16ToFloat(steps[p2]);
+                    a3 *= Float.float16ToFloat(steps[p3]);
+                }
+                codeAccumulate4(firstRow + r, column, a0, a1, a2, a3, accumulator, length);
+            }
+        }
+        for (; r < rowCount; r++) {
             int row = firstRow + r;
             float weight = weights[weightsOffset + r];
             if (perColumn) {
@@ -304,6 +350,28 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                     ? Float.float16ToFloat(steps[c]) * accumulator[i] + Float.float16ToFloat(minimums[c]) * offsetSums[0]
                     : scale(c) * (accumulator[i] + offsetSums[c / group - firstGroup]);
         }
+    }
+
+    /** Whether a slice's codes lie in one plane: one contiguous run of bytes per row at one bit position. */
+    private boolean onePlane(int column, int length) {
+        return column / rowBytes == (column + length - 1) / rowBytes;
+    }
+
+    /** {@link #codeDot} of four consecutive rows over a one-plane slice, into {@code sums[0..3]}. */
+    private void codeDot4(int row, int column, float[] weights, int length, float[] sums) {
+        int plane = column / rowBytes;
+        int index = row * rowBytes + column - plane * rowBytes;
+        RunKernels.codeDot4(codes, index, index + rowBytes, index + 2 * rowBytes, index + 3 * rowBytes,
+                plane * bits, mask, weights, 0, length, sums);
+    }
+
+    /** {@link #codeAccumulate} of four consecutive rows over a one-plane slice. */
+    private void codeAccumulate4(int row, int column, float a0, float a1, float a2, float a3, float[] accumulator,
+                                 int length) {
+        int plane = column / rowBytes;
+        int index = row * rowBytes + column - plane * rowBytes;
+        RunKernels.codeAccumulate4(codes, index, index + rowBytes, index + 2 * rowBytes, index + 3 * rowBytes,
+                plane * bits, mask, a0, a1, a2, a3, accumulator, 0, length);
     }
 
     /** Σ code·weights[weightsOffset ..] over a row's columns {@code [column, column + length)}, plane by plane. */
@@ -341,6 +409,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         private float[] first = new float[128];
         private float[] second = new float[128];
         private float[] third = new float[16];
+        private final float[] sums = new float[4];
+
+        float[] sums() {
+            return sums;
+        }
 
         static Scratch get() {
             return PER_THREAD.get();

@@ -210,6 +210,82 @@ final class RunKernels {
         return sum;
     }
 
+    /**
+     * {@link #codeDot} for four rows whose runs start at {@code index0..index3} with the same shift: each weight
+     * vector is loaded once for the four rows, and each row keeps its own accumulator.
+     */
+    static void codeDot4(byte[] packed, int index0, int index1, int index2, int index3, int shift, int mask,
+                         float[] weights, int weightIndex, int n, float[] sums) {
+        int i = 0;
+        int bound = wholeLoads(n);
+        FloatVector s0 = FloatVector.zero(FLOATS);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        for (; i < bound; i += CODE_LANES) {
+            ByteVector c0 = codes(packed, index0 + i, shift, mask);
+            ByteVector c1 = codes(packed, index1 + i, shift, mask);
+            ByteVector c2 = codes(packed, index2 + i, shift, mask);
+            ByteVector c3 = codes(packed, index3 + i, shift, mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                FloatVector w = FloatVector.fromArray(FLOATS, weights, weightIndex + i + part * FLOAT_LANES);
+                s0 = codesAsFloats(c0, part).fma(w, s0);
+                s1 = codesAsFloats(c1, part).fma(w, s1);
+                s2 = codesAsFloats(c2, part).fma(w, s2);
+                s3 = codesAsFloats(c3, part).fma(w, s3);
+            }
+        }
+        float t0 = s0.reduceLanes(VectorOperators.ADD);
+        float t1 = s1.reduceLanes(VectorOperators.ADD);
+        float t2 = s2.reduceLanes(VectorOperators.ADD);
+        float t3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = weights[weightIndex + i];
+            t0 += code(packed, index0 + i, shift, mask) * w;
+            t1 += code(packed, index1 + i, shift, mask) * w;
+            t2 += code(packed, index2 + i, shift, mask) * w;
+            t3 += code(packed, index3 + i, shift, mask) * w;
+        }
+        sums[0] = t0;
+        sums[1] = t1;
+        sums[2] = t2;
+        sums[3] = t3;
+    }
+
+    /**
+     * {@link #codeAccumulate} for four rows at once: the accumulator is loaded and stored once for four rows' codes.
+     */
+    static void codeAccumulate4(byte[] packed, int index0, int index1, int index2, int index3, int shift, int mask,
+                                float a0, float a1, float a2, float a3, float[] accumulator, int accumulatorIndex,
+                                int n) {
+        int i = 0;
+        int bound = wholeLoads(n);
+        if (bound > 0) {
+            FloatVector v0 = FloatVector.broadcast(FLOATS, a0);
+            FloatVector v1 = FloatVector.broadcast(FLOATS, a1);
+            FloatVector v2 = FloatVector.broadcast(FLOATS, a2);
+            FloatVector v3 = FloatVector.broadcast(FLOATS, a3);
+            for (; i < bound; i += CODE_LANES) {
+                ByteVector c0 = codes(packed, index0 + i, shift, mask);
+                ByteVector c1 = codes(packed, index1 + i, shift, mask);
+                ByteVector c2 = codes(packed, index2 + i, shift, mask);
+                ByteVector c3 = codes(packed, index3 + i, shift, mask);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    int at = accumulatorIndex + i + part * FLOAT_LANES;
+                    codesAsFloats(c0, part).fma(v0, codesAsFloats(c1, part).fma(v1,
+                                    codesAsFloats(c2, part).fma(v2, codesAsFloats(c3, part).fma(v3,
+                                            FloatVector.fromArray(FLOATS, accumulator, at)))))
+                            .intoArray(accumulator, at);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            accumulator[accumulatorIndex + i] += a0 * code(packed, index0 + i, shift, mask)
+                    + a1 * code(packed, index1 + i, shift, mask) + a2 * code(packed, index2 + i, shift, mask)
+                    + a3 * code(packed, index3 + i, shift, mask);
+        }
+    }
+
     /** {@code accumulator_i += a·q_i}: a token's codes added to a weighted sum kept in code space. */
     static void codeAccumulate(byte[] packed, int index, int shift, int mask, float a, float[] accumulator,
                                int accumulatorIndex, int n) {
