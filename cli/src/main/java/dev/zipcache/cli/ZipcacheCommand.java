@@ -12,8 +12,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "zipcache", mixinStandardHelpOptions = true, versionProvider = ZipcacheCommand.Version.class,
         description = "LLM inference with a ZipCache-compressed KV cache.",
-        subcommands = {GenerateCommand.class, InfoCommand.class, ConvertCommand.class, CachesCommand.class,
-                PerplexityCommand.class, EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, ChatCommand.class, InfoCommand.class, ConvertCommand.class,
+                CachesCommand.class, PerplexityCommand.class, EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class ZipcacheCommand implements Runnable {
 
     /** Exit code of a runtime failure. */
@@ -27,7 +27,7 @@ public final class ZipcacheCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command: generate, info, convert, caches, perplexity, eval, bench");
+                "missing command: generate, chat, info, convert, caches, perplexity, eval, bench");
     }
 
     public static void main(String[] args) {
