@@ -13,7 +13,8 @@ import java.io.PrintWriter;
 @Command(name = "zipcache", mixinStandardHelpOptions = true, versionProvider = ZipcacheCommand.Version.class,
         description = "LLM inference with a ZipCache-compressed KV cache.",
         subcommands = {GenerateCommand.class, ChatCommand.class, InfoCommand.class, ConvertCommand.class,
-                CachesCommand.class, PerplexityCommand.class, EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                CachesCommand.class, PerplexityCommand.class, EvalCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class ZipcacheCommand implements Runnable {
 
     /** Exit code of a runtime failure. */
