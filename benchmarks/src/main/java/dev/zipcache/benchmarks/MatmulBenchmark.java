@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A decode-sized matrix-vector product (2048 × 2048, a ~1B model's attention projection) per weight type: the Vector
- * API kernel against its scalar twin, single threaded. Weights live off-heap like a mapped model file.
+ * API kernel row by row ({@code vector}), the batched row kernel over all rows ({@code rows}) and the scalar twin,
+ * single threaded. Weights live off-heap like a mapped model file.
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar Matmul}
  */
@@ -72,6 +73,12 @@ public class MatmulBenchmark {
         for (int row = 0; row < ROWS; row++) {
             output[row] = matrix.dot(row, input, 0);
         }
+        return output;
+    }
+
+    @Benchmark
+    public float[] rows() {
+        matrix.dotRows(0, ROWS, input, 0, output, 0);
         return output;
     }
 

@@ -206,10 +206,10 @@ public final class CpuForwardPass implements ForwardPass {
             int rows = matrix.rows();
             int columns = matrix.columns();
             if (batch < BATCH_DEQUANTIZE_THRESHOLD) {
-                for (int row = start; row < end; row++) {
-                    for (int b = 0; b < batch; b++) {
-                        output[b * rows + row] = matrix.dot(row, input, b * columns);
-                    }
+                // Decode: a matrix-vector product per token, over this task's rows at once so that the batched
+                // kernels share each loaded input vector between several rows.
+                for (int b = 0; b < batch; b++) {
+                    matrix.dotRows(start, end - start, input, b * columns, output, b * rows + start);
                 }
                 return;
             }

@@ -26,16 +26,60 @@ public final class BF16Matrix extends ElementMatrix implements WeightMatrix {
         FloatVector sum = FloatVector.zero(FLOATS);
         int column = 0;
         for (; column < vectorEnd; column += FLOAT_LANES) {
-            // bf16 is a float with its low 16 bits dropped: shift back into place. The sign extension of S2I is
-            // shifted out.
-            FloatVector weights = ShortVector.fromMemorySegment(
-                            SHORTS, segment, rowStart + (long) column * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, INTS, 0)
-                    .lanewise(VectorOperators.LSHL, Short.SIZE)
-                    .reinterpretAsFloats();
+            FloatVector weights = loadBfloats(rowStart + (long) column * Short.BYTES);
             sum = weights.fma(FloatVector.fromArray(FLOATS, x, xOffset + column), sum);
         }
         return addTail(sum.reduceLanes(VectorOperators.ADD), rowStart, column, x, xOffset);
+    }
+
+    /** Four rows per pass, which C2 still compiles without boxing ({@link MappedMatrix#dotRowsInPasses}). */
+    private static final int ROWS_PER_PASS = 4;
+
+    @Override
+    public void dotRows(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset) {
+        dotRowsInPasses(firstRow, rowCount, x, xOffset, out, outOffset, ROWS_PER_PASS);
+    }
+
+    /**
+     * Four rows of {@link #dot} in one pass: each input vector is loaded once and multiplied with the weights of all
+     * four rows, whose sums stay in vector registers until one lane reduction per row at the end.
+     */
+    @Override
+    void dotRowPass(int firstRow, int rowStride, float[] x, int xOffset, float[] out, int outIndex) {
+        long rowBytes = rowStride * rowBytes();
+        long rowStart0 = rowStart(firstRow);
+        long rowStart1 = rowStart0 + rowBytes;
+        long rowStart2 = rowStart1 + rowBytes;
+        long rowStart3 = rowStart2 + rowBytes;
+        int vectorEnd = FLOATS.loopBound(columns);
+        FloatVector sum0 = FloatVector.zero(FLOATS);
+        FloatVector sum1 = FloatVector.zero(FLOATS);
+        FloatVector sum2 = FloatVector.zero(FLOATS);
+        FloatVector sum3 = FloatVector.zero(FLOATS);
+        int column = 0;
+        for (; column < vectorEnd; column += FLOAT_LANES) {
+            long columnOffset = (long) column * Short.BYTES;
+            FloatVector input = FloatVector.fromArray(FLOATS, x, xOffset + column);
+            sum0 = loadBfloats(rowStart0 + columnOffset).fma(input, sum0);
+            sum1 = loadBfloats(rowStart1 + columnOffset).fma(input, sum1);
+            sum2 = loadBfloats(rowStart2 + columnOffset).fma(input, sum2);
+            sum3 = loadBfloats(rowStart3 + columnOffset).fma(input, sum3);
+        }
+        out[outIndex] = addTail(sum0.reduceLanes(VectorOperators.ADD), rowStart0, column, x, xOffset);
+        out[outIndex + rowStride] = addTail(sum1.reduceLanes(VectorOperators.ADD), rowStart1, column, x, xOffset);
+        out[outIndex + 2 * rowStride] = addTail(sum2.reduceLanes(VectorOperators.ADD), rowStart2, column, x, xOffset);
+        out[outIndex + 3 * rowStride] = addTail(sum3.reduceLanes(VectorOperators.ADD), rowStart3, column, x, xOffset);
+    }
+
+    /**
+     * {@link VectorShapes#FLOAT_LANES} bfloat16s from byte offset {@code offset} as floats: bf16 is a float with its
+     * low 16 bits dropped, so shift back into place. The sign extension of S2I is shifted out.
+     */
+    private FloatVector loadBfloats(long offset) {
+        return ShortVector.fromMemorySegment(SHORTS, segment, offset, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.S2I, INTS, 0)
+                .lanewise(VectorOperators.LSHL, Short.SIZE)
+                .reinterpretAsFloats();
     }
 
     @Override

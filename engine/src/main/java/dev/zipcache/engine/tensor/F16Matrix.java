@@ -43,6 +43,40 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
     }
 
     /**
+     * Two rows per pass: with four, C2 stops inlining before the end of the kernel and boxes vectors (see
+     * {@link MappedMatrix#dotRowsInPasses}).
+     */
+    private static final int ROWS_PER_PASS = 2;
+
+    @Override
+    public void dotRows(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset) {
+        dotRowsInPasses(firstRow, rowCount, x, xOffset, out, outOffset, ROWS_PER_PASS);
+    }
+
+    /**
+     * Two rows of {@link #dot} in one pass: each input vector is loaded once and multiplied with the weights of both
+     * rows, whose sums stay in vector registers until one lane reduction per row at the end.
+     */
+    @Override
+    void dotRowPass(int firstRow, int rowStride, float[] x, int xOffset, float[] out, int outIndex) {
+        long rowBytes = rowStride * rowBytes();
+        long rowStart0 = rowStart(firstRow);
+        long rowStart1 = rowStart0 + rowBytes;
+        int vectorEnd = FLOATS.loopBound(columns);
+        FloatVector sum0 = FloatVector.zero(FLOATS);
+        FloatVector sum1 = FloatVector.zero(FLOATS);
+        int column = 0;
+        for (; column < vectorEnd; column += FLOAT_LANES) {
+            long columnOffset = (long) column * Short.BYTES;
+            FloatVector input = FloatVector.fromArray(FLOATS, x, xOffset + column);
+            sum0 = loadHalves(rowStart0 + columnOffset).fma(input, sum0);
+            sum1 = loadHalves(rowStart1 + columnOffset).fma(input, sum1);
+        }
+        out[outIndex] = addTail(sum0.reduceLanes(VectorOperators.ADD), rowStart0, column, x, xOffset);
+        out[outIndex + rowStride] = addTail(sum1.reduceLanes(VectorOperators.ADD), rowStart1, column, x, xOffset);
+    }
+
+    /**
      * Widens {@link VectorShapes#FLOAT_LANES} halves to floats with integer lane operations (the Vector API has no
      * half-to-float conversion). Shifting the magnitude bits into a float and multiplying by 2^112 rebiases the
      * exponent and is exact for normal and subnormal halves alike; infinities and NaNs (exponent all ones) keep an

@@ -72,6 +72,49 @@ abstract class MappedMatrix {
         }
     }
 
+    /** Σ_c W[row, c] · x[xOffset + c], vectorized ({@link WeightMatrix#dot}). */
+    public abstract float dot(int row, float[] x, int xOffset);
+
+    /**
+     * {@link WeightMatrix#dotRows} for types with a batched kernel: passes of {@code rowsPerPass} rows through
+     * {@link #dotRowPass}, the leftover rows (fewer than a pass) through {@link #dot}.
+     *
+     * <p>A type's {@code rowsPerPass} is as many rows as C2 still compiles into one method: each Vector API call
+     * inlines into a large graph before it is intrinsified, and past {@code NodeCountInliningCutoff} C2 stops
+     * inlining, so the remaining vectors are boxed on the heap and the kernel becomes hundreds of times slower. Two
+     * to four rows already share each input vector between the rows and reduce each row's lanes once.
+     */
+    final void dotRowsInPasses(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset,
+                               int rowsPerPass) {
+        Objects.checkFromIndexSize(firstRow, rowCount, rows);
+        Objects.checkFromIndexSize(xOffset, columns, x.length);
+        Objects.checkFromIndexSize(outOffset, rowCount, out.length);
+        // Pass p takes row p of each of rowsPerPass equal slices of the range, not rowsPerPass neighbours: each row
+        // of a pass then streams through its own slice, which the slices' following passes continue, so the hardware
+        // prefetchers see rowsPerPass sequential streams instead of loads that hop between neighbouring rows.
+        int passes = rowCount / rowsPerPass;
+        for (int pass = 0; pass < passes; pass++) {
+            dotRowPass(firstRow + pass, passes, x, xOffset, out, outOffset + pass);
+        }
+        for (int row = firstRow + passes * rowsPerPass; row < firstRow + rowCount; row++) {
+            out[outOffset + (row - firstRow)] = dot(row, x, xOffset);
+        }
+    }
+
+    /**
+     * Writes the dot products with {@code x[xOffset ..]} of the rows {@code firstRow + k · rowStride} into
+     * {@code out[outIndex + k · rowStride]}, for {@code k} below the type's rows per pass; {@link #dotRowsInPasses}
+     * has checked every index. Only types that call {@link #dotRowsInPasses} have such a kernel.
+     */
+    void dotRowPass(int firstRow, int rowStride, float[] x, int xOffset, float[] out, int outIndex) {
+        throw new UnsupportedOperationException(type + " has no batched row kernel");
+    }
+
+    /** Bytes per row. */
+    final long rowBytes() {
+        return rowBytes;
+    }
+
     /** Decodes one block at a time and sums {@code w · x} left to right: slow, plain, the oracle for {@code dot}. */
     public final float dotScalar(int row, float[] x, int xOffset) {
         long rowStart = rowStart(row, x, xOffset);

@@ -58,6 +58,72 @@ public final class Q4_0Matrix extends MappedMatrix implements WeightMatrix {
         return sum.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Two rows per pass: with four, C2 stops inlining before the end of the kernel and boxes vectors (see
+     * {@link MappedMatrix#dotRowsInPasses}).
+     */
+    private static final int ROWS_PER_PASS = 2;
+
+    @Override
+    public void dotRows(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset) {
+        dotRowsInPasses(firstRow, rowCount, x, xOffset, out, outOffset, ROWS_PER_PASS);
+    }
+
+    /**
+     * Two rows of {@link #dot} in one pass: each pair of input vectors ({@code j} and {@code j + 16} of a block,
+     * the two nibbles of the same bytes) is loaded once and multiplied with the codes of both rows. Each row
+     * keeps its block sum and running sum in vector registers and applies its own {@code d} per block, in the same
+     * order as {@link #dot}.
+     */
+    @Override
+    void dotRowPass(int firstRow, int rowStride, float[] x, int xOffset, float[] out, int outIndex) {
+        long rowBytes = rowStride * rowBytes();
+        long rowStart0 = rowStart(firstRow);
+        long rowStart1 = rowStart0 + rowBytes;
+        FloatVector sum0 = FloatVector.zero(FLOATS);
+        FloatVector sum1 = FloatVector.zero(FLOATS);
+        for (int block = 0; block < columns / BLOCK_SIZE; block++) {
+            long blockOffset = (long) block * BLOCK_BYTES;
+            int blockX = xOffset + block * BLOCK_SIZE;
+            FloatVector blockSum0 = FloatVector.zero(FLOATS);
+            FloatVector blockSum1 = FloatVector.zero(FLOATS);
+            for (int j = 0; j < HALF_BLOCK; j += CODE_LANES) {
+                long codesOffset = blockOffset + CODES_OFFSET + j;
+                ByteVector packed0 = ByteVector.fromMemorySegment(
+                        CODES, segment, rowStart0 + codesOffset, ByteOrder.LITTLE_ENDIAN);
+                ByteVector packed1 = ByteVector.fromMemorySegment(
+                        CODES, segment, rowStart1 + codesOffset, ByteOrder.LITTLE_ENDIAN);
+                ByteVector firstHalf0 = lowCodes(packed0);
+                ByteVector firstHalf1 = lowCodes(packed1);
+                ByteVector secondHalf0 = highCodes(packed0);
+                ByteVector secondHalf1 = highCodes(packed1);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    int partX = blockX + j + part * FLOAT_LANES;
+                    FloatVector firstInput = FloatVector.fromArray(FLOATS, x, partX);
+                    FloatVector secondInput = FloatVector.fromArray(FLOATS, x, partX + HALF_BLOCK);
+                    blockSum0 = VectorShapes.codesAsFloats(firstHalf0, part).fma(firstInput, blockSum0);
+                    blockSum1 = VectorShapes.codesAsFloats(firstHalf1, part).fma(firstInput, blockSum1);
+                    blockSum0 = VectorShapes.codesAsFloats(secondHalf0, part).fma(secondInput, blockSum0);
+                    blockSum1 = VectorShapes.codesAsFloats(secondHalf1, part).fma(secondInput, blockSum1);
+                }
+            }
+            sum0 = blockSum0.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart0 + blockOffset)), sum0);
+            sum1 = blockSum1.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart1 + blockOffset)), sum1);
+        }
+        out[outIndex] = sum0.reduceLanes(VectorOperators.ADD);
+        out[outIndex + rowStride] = sum1.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Elements {@code j ..} of the block: the low nibbles, centred on zero. */
+    private static ByteVector lowCodes(ByteVector packed) {
+        return packed.and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
+    }
+
+    /** Elements {@code j + 16 ..} of the block: the high nibbles, centred on zero. */
+    private static ByteVector highCodes(ByteVector packed) {
+        return VectorShapes.shiftRightAndMask(packed, 4, LOW_NIBBLE).sub((byte) CODE_ZERO);
+    }
+
     @Override
     void decodeBlock(long blockStart, float[] out, int outOffset) {
         float blockScale = halfAt(blockStart);

@@ -49,6 +49,67 @@ public final class Q8_0Matrix extends MappedMatrix implements WeightMatrix {
         return sum.reduceLanes(VectorOperators.ADD);
     }
 
+    /** Four rows per pass, which C2 still compiles without boxing ({@link MappedMatrix#dotRowsInPasses}). */
+    private static final int ROWS_PER_PASS = 4;
+
+    @Override
+    public void dotRows(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset) {
+        dotRowsInPasses(firstRow, rowCount, x, xOffset, out, outOffset, ROWS_PER_PASS);
+    }
+
+    /**
+     * Four rows of {@link #dot} in one pass. Block {@code b} of every row covers the same 32 inputs, so each input
+     * vector is loaded once and multiplied with the codes of all four rows. Each row keeps its block sum and its
+     * running sum in vector registers and applies its own scale {@code d} per block, in the same order as
+     * {@link #dot}.
+     */
+    @Override
+    void dotRowPass(int firstRow, int rowStride, float[] x, int xOffset, float[] out, int outIndex) {
+        long rowBytes = rowStride * rowBytes();
+        long rowStart0 = rowStart(firstRow);
+        long rowStart1 = rowStart0 + rowBytes;
+        long rowStart2 = rowStart1 + rowBytes;
+        long rowStart3 = rowStart2 + rowBytes;
+        FloatVector sum0 = FloatVector.zero(FLOATS);
+        FloatVector sum1 = FloatVector.zero(FLOATS);
+        FloatVector sum2 = FloatVector.zero(FLOATS);
+        FloatVector sum3 = FloatVector.zero(FLOATS);
+        for (int block = 0; block < columns / BLOCK_SIZE; block++) {
+            long blockOffset = (long) block * BLOCK_BYTES;
+            int blockX = xOffset + block * BLOCK_SIZE;
+            FloatVector blockSum0 = FloatVector.zero(FLOATS);
+            FloatVector blockSum1 = FloatVector.zero(FLOATS);
+            FloatVector blockSum2 = FloatVector.zero(FLOATS);
+            FloatVector blockSum3 = FloatVector.zero(FLOATS);
+            for (int code = 0; code < BLOCK_SIZE; code += CODE_LANES) {
+                long codesOffset = blockOffset + CODES_OFFSET + code;
+                ByteVector codes0 = ByteVector.fromMemorySegment(
+                        CODES, segment, rowStart0 + codesOffset, ByteOrder.LITTLE_ENDIAN);
+                ByteVector codes1 = ByteVector.fromMemorySegment(
+                        CODES, segment, rowStart1 + codesOffset, ByteOrder.LITTLE_ENDIAN);
+                ByteVector codes2 = ByteVector.fromMemorySegment(
+                        CODES, segment, rowStart2 + codesOffset, ByteOrder.LITTLE_ENDIAN);
+                ByteVector codes3 = ByteVector.fromMemorySegment(
+                        CODES, segment, rowStart3 + codesOffset, ByteOrder.LITTLE_ENDIAN);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    FloatVector input = FloatVector.fromArray(FLOATS, x, blockX + code + part * FLOAT_LANES);
+                    blockSum0 = VectorShapes.codesAsFloats(codes0, part).fma(input, blockSum0);
+                    blockSum1 = VectorShapes.codesAsFloats(codes1, part).fma(input, blockSum1);
+                    blockSum2 = VectorShapes.codesAsFloats(codes2, part).fma(input, blockSum2);
+                    blockSum3 = VectorShapes.codesAsFloats(codes3, part).fma(input, blockSum3);
+                }
+            }
+            sum0 = blockSum0.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart0 + blockOffset)), sum0);
+            sum1 = blockSum1.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart1 + blockOffset)), sum1);
+            sum2 = blockSum2.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart2 + blockOffset)), sum2);
+            sum3 = blockSum3.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart3 + blockOffset)), sum3);
+        }
+        out[outIndex] = sum0.reduceLanes(VectorOperators.ADD);
+        out[outIndex + rowStride] = sum1.reduceLanes(VectorOperators.ADD);
+        out[outIndex + 2 * rowStride] = sum2.reduceLanes(VectorOperators.ADD);
+        out[outIndex + 3 * rowStride] = sum3.reduceLanes(VectorOperators.ADD);
+    }
+
     @Override
     void decodeBlock(long blockStart, float[] out, int outOffset) {
         float blockScale = halfAt(blockStart);

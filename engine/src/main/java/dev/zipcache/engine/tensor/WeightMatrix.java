@@ -1,6 +1,7 @@
 package dev.zipcache.engine.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A read-only weight matrix of {@code rows × columns} elements stored row-major in its GGUF type, typically a slice of
@@ -8,7 +9,8 @@ import java.lang.foreign.MemorySegment;
  * {@link #dot} per row.
  *
  * <p>Every type has a Vector API {@link #dot} and a plain scalar twin {@link #dotScalar} that the tests use as the
- * oracle.
+ * oracle. {@link #dotRows} computes a range of rows at once (a decode step's matrix-vector product); its scalar twin
+ * is {@link #dotRowsScalar}.
  */
 public sealed interface WeightMatrix
         permits F32Matrix, F16Matrix, BF16Matrix, Q8_0Matrix, Q4_0Matrix, Q4_KMatrix, Q6_KMatrix {
@@ -30,6 +32,34 @@ public sealed interface WeightMatrix
 
     /** The scalar twin of {@link #dot}: the reference for tests. */
     float dotScalar(int row, float[] x, int xOffset);
+
+    /**
+     * {@code out[outOffset + r] = Σ_c W[firstRow + r, c] · x[xOffset + c]} for {@code 0 ≤ r < rowCount}: the rows
+     * {@code [firstRow, firstRow + rowCount)} of a matrix-vector product.
+     *
+     * <p>This default computes one {@link #dot} per row. Types with a batched kernel override it to process several
+     * rows per pass, so that each loaded input vector serves all of them and each row's lanes are reduced once; per
+     * row they sum in the same order as {@link #dot}.
+     *
+     * @throws IndexOutOfBoundsException when the rows, {@code x} from {@code xOffset} or {@code out} from
+     *                                   {@code outOffset} are out of range
+     */
+    default void dotRows(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset) {
+        Objects.checkFromIndexSize(firstRow, rowCount, rows());
+        Objects.checkFromIndexSize(outOffset, rowCount, out.length);
+        for (int r = 0; r < rowCount; r++) {
+            out[outOffset + r] = dot(firstRow + r, x, xOffset);
+        }
+    }
+
+    /** The scalar twin of {@link #dotRows}, one {@link #dotScalar} per row: the reference for tests. */
+    default void dotRowsScalar(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset) {
+        Objects.checkFromIndexSize(firstRow, rowCount, rows());
+        Objects.checkFromIndexSize(outOffset, rowCount, out.length);
+        for (int r = 0; r < rowCount; r++) {
+            out[outOffset + r] = dotScalar(firstRow + r, x, xOffset);
+        }
+    }
 
     /** Writes row {@code row} as floats into {@code out[outOffset ..]}. */
     void dequantizeRow(int row, float[] out, int outOffset);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -14,21 +15,37 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The vectorized {@link WeightMatrix#dot} of every type agrees with its scalar twin on random matrices of awkward
- * sizes: row lengths that are not multiples of any vector length where the type allows it, several blocks, a
- * non-zero offset into {@code x}.
+ * The vectorized {@link WeightMatrix#dot} and {@link WeightMatrix#dotRows} of every type agree with their scalar twins
+ * on random matrices of awkward sizes: row lengths that are not multiples of any vector length where the type allows
+ * it, several blocks, row counts that leave 1–3 rows after the 2- or 4-row passes of the batched kernels, non-zero
+ * offsets into {@code x} and the output.
  *
- * <p>Run with {@code -Dzipcache.vector.bits=128} (or 256, 512) to check another vector width.
+ * <p>These run at the default species (the CPU's preferred width). To check another vector width, pass the property
+ * to the forked test JVM, e.g. {@code ./mvnw25 -B -o -q -pl engine -am test -Dtest=WeightMatrixDotTest
+ * -Dsurefire.failIfNoSpecifiedTests=false -DargLine=-Dzipcache.vector.bits=128} (or 256;
+ * the root pom appends {@code argLine} to the forked JVM's options).
  */
 class WeightMatrixDotTest {
 
     private static final long SEED = 20_250_925L;
     private static final int X_OFFSET = 5;
+    private static final int OUT_OFFSET = 2;
     private static final double FLOAT_EPSILON = Math.ulp(1f) / 2; // unit roundoff 2^-24
 
     static Stream<Arguments> shapes() {
+        return shapes(new int[] {1, 3, 7});
+    }
+
+    /**
+     * Against passes of 4 rows: 1 and 3 are fewer than a pass, 5 and 9 leave 1 row, 7 leaves 3. Against passes of
+     * 2, every odd count leaves 1 row. The test also starts the range at every row, so passes start mid-matrix.
+     */
+    static Stream<Arguments> rowRangeShapes() {
+        return shapes(new int[] {1, 3, 5, 7, 9});
+    }
+
+    private static Stream<Arguments> shapes(int[] rowCounts) {
         List<Arguments> shapes = new ArrayList<>();
-        int[] rowCounts = {1, 3, 7};
         for (GgmlType type : List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16)) {
             for (int columns : new int[] {1, 7, 33, 100, 1000}) {
                 for (int rows : rowCounts) {
@@ -71,6 +88,36 @@ class WeightMatrixDotTest {
                 float vector = matrix.dot(row, x, X_OFFSET);
                 assertThat((double) vector).as("row %d", row)
                         .isCloseTo(scalar, within(tolerance(weights, x, columns)));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}×{2}")
+    @MethodSource("rowRangeShapes")
+    void dotRowsMatchesScalarTwin(GgmlType type, int rows, int columns) {
+        Random random = new Random(SEED + 37L * type.ordinal() + 11L * rows + columns);
+        byte[] bytes = RandomWeights.matrixBytes(random, type, rows, columns);
+        float[] x = RandomWeights.gaussian(random, X_OFFSET + columns + 3, 1.0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment storage = arena.allocate(bytes.length + 1L, 1).asSlice(1);
+            storage.copyFrom(MemorySegment.ofArray(bytes));
+            WeightMatrix matrix = WeightMatrix.of("test." + type, type, storage, rows, columns);
+            // All rows, then every range that starts past row 0 (a pass that does not start at row 0 of the matrix).
+            for (int firstRow = 0; firstRow < rows; firstRow++) {
+                int rowCount = rows - firstRow;
+                float[] vector = new float[OUT_OFFSET + rowCount + 1];
+                float[] scalar = new float[vector.length];
+                Arrays.fill(vector, Float.NaN);
+                matrix.dotRows(firstRow, rowCount, x, X_OFFSET, vector, OUT_OFFSET);
+                matrix.dotRowsScalar(firstRow, rowCount, x, X_OFFSET, scalar, OUT_OFFSET);
+                assertThat(vector[OUT_OFFSET - 1]).as("before the range").isNaN();
+                assertThat(vector[OUT_OFFSET + rowCount]).as("after the range").isNaN();
+                float[] weights = new float[columns];
+                for (int r = 0; r < rowCount; r++) {
+                    matrix.dequantizeRow(firstRow + r, weights, 0);
+                    assertThat((double) vector[OUT_OFFSET + r]).as("rows from %d, row %d", firstRow, firstRow + r)
+                            .isCloseTo(scalar[OUT_OFFSET + r], within(tolerance(weights, x, columns)));
+                }
             }
         }
     }
