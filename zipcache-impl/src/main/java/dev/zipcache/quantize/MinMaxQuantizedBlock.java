@@ -232,7 +232,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             if (onePlane(column, length)) {
                 float[] sums = scratch.sums();
                 for (; r + 4 <= rowCount; r += 4) {
-                    codeDot4(firstRow + r, column, weights, length, sums);
+                    codeDot4(firstRow + r, column, weights, 0, length, sums);
                     for (int k = 0; k < 4; k++) {
                         out[outOffset + r + k] = sums[k] + constant;
                     }
@@ -256,14 +256,21 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             weightSums[g] = sum;
         }
         int r = 0;
-        if (groups == 1 && onePlane(column, length)) {
+        if (onePlane(column, length)) {
             float[] sums = scratch.sums();
             for (; r + 4 <= rowCount; r += 4) {
-                codeDot4(firstRow + r, column, weights, length, sums);
                 for (int k = 0; k < 4; k++) {
-                    int parameter = (firstRow + r + k) * groupsPerRow + firstGroup;
-                    out[outOffset + r + k] = Float.float16ToFloat(steps[parameter]) * sums[k]
-                            + Float.float16ToFloat(minimums[parameter]) * weightSums[0];
+                    out[outOffset + r + k] = 0f;
+                }
+                for (int g = 0; g < groups; g++) {
+                    int from = Math.max(column, (firstGroup + g) * group);
+                    int to = Math.min(column + length, (firstGroup + g + 1) * group);
+                    codeDot4(firstRow + r, from, weights, from - column, to - from, sums);
+                    for (int k = 0; k < 4; k++) {
+                        int parameter = (firstRow + r + k) * groupsPerRow + firstGroup + g;
+                        out[outOffset + r + k] += Float.float16ToFloat(steps[parameter]) * sums[k]
+                                + Float.float16ToFloat(minimums[parameter]) * weightSums[g];
+                    }
                 }
             }
         }
@@ -304,27 +311,30 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         float[] offsetSums = scratch.third(groups);
         java.util.Arrays.fill(offsetSums, 0, groups, 0f);
         int r = 0;
-        if (groups == 1 && onePlane(column, length)) {
+        if (onePlane(column, length)) {
             for (; r + 4 <= rowCount; r += 4) {
-                float a0 = weights[weightsOffset + r];
-                float a1 = weights[weightsOffset + r + 1];
-                float a2 = weights[weightsOffset + r + 2];
-                float a3 = weights[weightsOffset + r + 3];
+                float w0 = weights[weightsOffset + r];
+                float w1 = weights[weightsOffset + r + 1];
+                float w2 = weights[weightsOffset + r + 2];
+                float w3 = weights[weightsOffset + r + 3];
                 if (perColumn) {
-                    offsetSums[0] += a0 + a1 + a2 + a3;
-                } else {
-                    int p0 = (firstRow + r) * groupsPerRow + firstGroup;
+                    offsetSums[0] += w0 + w1 + w2 + w3;
+                    codeAccumulate4(firstRow + r, column, w0, w1, w2, w3, accumulator, 0, length);
+                    continue;
+                }
+                for (int g = 0; g < groups; g++) {
+                    int from = Math.max(column, (firstGroup + g) * group);
+                    int to = Math.min(column + length, (firstGroup + g + 1) * group);
+                    int p0 = (firstRow + r) * groupsPerRow + firstGroup + g;
                     int p1 = p0 + groupsPerRow;
                     int p2 = p1 + groupsPerRow;
                     int p3 = p2 + groupsPerRow;
-                    offsetSums[0] += a0 * Float.float16ToFloat(minimums[p0]) + a1 * Float.float16ToFloat(minimums[p1])
-                            + a2 * Float.float16ToFloat(minimums[p2]) + a3 * Float.float16ToFloat(minimums[p3]);
-                    a0 *= Float.float16ToFloat(steps[p0]);
-                    a1 *= Float.float16ToFloat(steps[p1]);
-                    a2 *= Float.float16ToFloat(steps[p2]);
-                    a3 *= Float.float16ToFloat(steps[p3]);
+                    offsetSums[g] += w0 * Float.float16ToFloat(minimums[p0]) + w1 * Float.float16ToFloat(minimums[p1])
+                            + w2 * Float.float16ToFloat(minimums[p2]) + w3 * Float.float16ToFloat(minimums[p3]);
+                    codeAccumulate4(firstRow + r, from, w0 * Float.float16ToFloat(steps[p0]),
+                            w1 * Float.float16ToFloat(steps[p1]), w2 * Float.float16ToFloat(steps[p2]),
+                            w3 * Float.float16ToFloat(steps[p3]), accumulator, from - column, to - from);
                 }
-                codeAccumulate4(firstRow + r, column, a0, a1, a2, a3, accumulator, length);
             }
         }
         for (; r < rowCount; r++) {
@@ -357,21 +367,21 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         return column / rowBytes == (column + length - 1) / rowBytes;
     }
 
-    /** {@link #codeDot} of four consecutive rows over a one-plane slice, into {@code sums[0..3]}. */
-    private void codeDot4(int row, int column, float[] weights, int length, float[] sums) {
+    /** {@link #codeDot} of four consecutive rows over a one-plane run, into {@code sums[0..3]}. */
+    private void codeDot4(int row, int column, float[] weights, int weightsOffset, int length, float[] sums) {
         int plane = column / rowBytes;
         int index = row * rowBytes + column - plane * rowBytes;
         RunKernels.codeDot4(codes, index, index + rowBytes, index + 2 * rowBytes, index + 3 * rowBytes,
-                plane * bits, mask, weights, 0, length, sums);
+                plane * bits, mask, weights, weightsOffset, length, sums);
     }
 
-    /** {@link #codeAccumulate} of four consecutive rows over a one-plane slice. */
+    /** {@link #codeAccumulate} of four consecutive rows over a one-plane run. */
     private void codeAccumulate4(int row, int column, float a0, float a1, float a2, float a3, float[] accumulator,
-                                 int length) {
+                                 int accumulatorOffset, int length) {
         int plane = column / rowBytes;
         int index = row * rowBytes + column - plane * rowBytes;
         RunKernels.codeAccumulate4(codes, index, index + rowBytes, index + 2 * rowBytes, index + 3 * rowBytes,
-                plane * bits, mask, a0, a1, a2, a3, accumulator, 0, length);
+                plane * bits, mask, a0, a1, a2, a3, accumulator, accumulatorOffset, length);
     }
 
     /** Σ code·weights[weightsOffset ..] over a row's columns {@code [column, column + length)}, plane by plane. */
