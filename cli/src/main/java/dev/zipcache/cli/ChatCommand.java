@@ -12,7 +12,6 @@ import dev.zipcache.engine.generate.Session;
 import dev.zipcache.engine.generate.SessionOptions;
 import dev.zipcache.engine.generate.TokenListener;
 import dev.zipcache.engine.model.Model;
-import dev.zipcache.engine.sampling.SamplingParameters;
 import dev.zipcache.spi.KvCacheStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,7 +27,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code zipcache chat}: a multi-turn conversation in the terminal. Each line read from stdin is a user message; the
@@ -59,25 +57,8 @@ final class ChatCommand implements Runnable {
             description = "the most tokens per answer (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0.8", paramLabel = "T",
-            description = "0 = greedy (default: ${DEFAULT-VALUE})")
-    float temperature;
-
-    @Option(names = "--top-k", defaultValue = "40", paramLabel = "K", description = "0 = off (default: ${DEFAULT-VALUE})")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "0.95", paramLabel = "P", description = "1 = off (default: ${DEFAULT-VALUE})")
-    float topP;
-
-    @Option(names = "--min-p", defaultValue = "0.05", paramLabel = "P", description = "0 = off (default: ${DEFAULT-VALUE})")
-    float minP;
-
-    @Option(names = "--repeat-penalty", defaultValue = "1.0", paramLabel = "X",
-            description = "penalty for tokens among the last 64; 1 = off (default: ${DEFAULT-VALUE})")
-    float repeatPenalty;
-
-    @Option(names = "--seed", paramLabel = "N", description = "random seed; the same seed repeats the same answers")
-    Long seed;
+    @Mixin
+    SamplingOptions samplingOptions;
 
     @Option(names = "--kv-cache", defaultValue = SessionOptions.DEFAULT_KV_CACHE, paramLabel = "SPEC",
             description = "KV cache NAME[:key=value,...]; see 'zipcache caches' (default: ${DEFAULT-VALUE})")
@@ -102,7 +83,7 @@ final class ChatCommand implements Runnable {
                 () -> new UsageException("--chat-template: unknown template '" + templateName
                         + "'; known: llama2, llama3, chatml, mistral, zephyr, gemma, plain"));
         GenerateCommand.validateCacheSpec(kvCache);
-        ChatOptions options = new ChatOptions(maxTokens, sampling(), List.of(), null);
+        ChatOptions options = new ChatOptions(maxTokens, samplingOptions.parameters(), List.of(), null);
         boolean interactive = isTerminal();
         try (Model model = modelOptions.load();
              Session session = Session.open(model, SessionOptions.defaults().withKvCache(kvCache)
@@ -117,15 +98,6 @@ final class ChatCommand implements Runnable {
                 err.flush();
             }
             converse(chat, options, interactive, interrupts);
-        }
-    }
-
-    private SamplingParameters sampling() {
-        long chosenSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 48);
-        try {
-            return new SamplingParameters(temperature, topK, topP, minP, repeatPenalty, 64, chosenSeed);
-        } catch (IllegalArgumentException bad) {
-            throw new UsageException(bad.getMessage());
         }
     }
 

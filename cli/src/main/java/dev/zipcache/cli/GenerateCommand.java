@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /** {@code zipcache generate}: complete a prompt, streaming the text to stdout. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -45,25 +44,8 @@ final class GenerateCommand implements Runnable {
             description = "the most new tokens (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0.8", paramLabel = "T",
-            description = "0 = greedy (default: ${DEFAULT-VALUE})")
-    float temperature;
-
-    @Option(names = "--top-k", defaultValue = "40", paramLabel = "K", description = "0 = off (default: ${DEFAULT-VALUE})")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "0.95", paramLabel = "P", description = "1 = off (default: ${DEFAULT-VALUE})")
-    float topP;
-
-    @Option(names = "--min-p", defaultValue = "0.05", paramLabel = "P", description = "0 = off (default: ${DEFAULT-VALUE})")
-    float minP;
-
-    @Option(names = "--repeat-penalty", defaultValue = "1.0", paramLabel = "X",
-            description = "penalty for tokens among the last 64; 1 = off (default: ${DEFAULT-VALUE})")
-    float repeatPenalty;
-
-    @Option(names = "--seed", paramLabel = "N", description = "random seed; the same seed repeats the same tokens")
-    Long seed;
+    @Mixin
+    SamplingOptions samplingOptions;
 
     @Option(names = "--stop", paramLabel = "TEXT", description = "stop before this text (repeatable)")
     List<String> stopStrings = new ArrayList<>();
@@ -85,7 +67,7 @@ final class GenerateCommand implements Runnable {
     @Override
     public void run() {
         String promptText = readPrompt();
-        SamplingParameters sampling = sampling();
+        SamplingParameters sampling = samplingOptions.parameters();
         validateCacheSpec(kvCache);
         int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (threadCount < 1) {
@@ -131,15 +113,6 @@ final class GenerateCommand implements Runnable {
             return Files.readString(promptFile);
         } catch (IOException failure) {
             throw new IllegalArgumentException("cannot read prompt file " + promptFile + ": " + failure.getMessage());
-        }
-    }
-
-    private SamplingParameters sampling() {
-        long chosenSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 48);
-        try {
-            return new SamplingParameters(temperature, topK, topP, minP, repeatPenalty, 64, chosenSeed);
-        } catch (IllegalArgumentException bad) {
-            throw new UsageException(bad.getMessage());
         }
     }
 
