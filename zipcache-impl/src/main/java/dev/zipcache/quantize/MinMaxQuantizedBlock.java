@@ -322,19 +322,36 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                     codeAccumulate4(firstRow + r, column, w0, w1, w2, w3, accumulator, 0, length);
                     continue;
                 }
+                if (groups == 1) {
+                    int p0 = (firstRow + r) * groupsPerRow + firstGroup;
+                    int p1 = p0 + groupsPerRow;
+                    int p2 = p1 + groupsPerRow;
+                    int p3 = p2 + groupsPerRow;
+                    offsetSums[0] += w0 * Float.float16ToFloat(minimums[p0]) + w1 * Float.float16ToFloat(minimums[p1])
+                            + w2 * Float.float16ToFloat(minimums[p2]) + w3 * Float.float16ToFloat(minimums[p3]);
+                    codeAccumulate4(firstRow + r, column, w0 * Float.float16ToFloat(steps[p0]),
+                            w1 * Float.float16ToFloat(steps[p1]), w2 * Float.float16ToFloat(steps[p2]),
+                            w3 * Float.float16ToFloat(steps[p3]), accumulator, 0, length);
+                    continue;
+                }
+                // Several groups in the slice (KIVI values): one call with per-group factors.
+                float[] factors = scratch.factors(4 * groups);
                 for (int g = 0; g < groups; g++) {
-                    int from = Math.max(column, (firstGroup + g) * group);
-                    int to = Math.min(column + length, (firstGroup + g + 1) * group);
                     int p0 = (firstRow + r) * groupsPerRow + firstGroup + g;
                     int p1 = p0 + groupsPerRow;
                     int p2 = p1 + groupsPerRow;
                     int p3 = p2 + groupsPerRow;
                     offsetSums[g] += w0 * Float.float16ToFloat(minimums[p0]) + w1 * Float.float16ToFloat(minimums[p1])
                             + w2 * Float.float16ToFloat(minimums[p2]) + w3 * Float.float16ToFloat(minimums[p3]);
-                    codeAccumulate4(firstRow + r, from, w0 * Float.float16ToFloat(steps[p0]),
-                            w1 * Float.float16ToFloat(steps[p1]), w2 * Float.float16ToFloat(steps[p2]),
-                            w3 * Float.float16ToFloat(steps[p3]), accumulator, from - column, to - from);
+                    factors[4 * g] = w0 * Float.float16ToFloat(steps[p0]);
+                    factors[4 * g + 1] = w1 * Float.float16ToFloat(steps[p1]);
+                    factors[4 * g + 2] = w2 * Float.float16ToFloat(steps[p2]);
+                    factors[4 * g + 3] = w3 * Float.float16ToFloat(steps[p3]);
                 }
+                int plane = column / rowBytes;
+                int index = (firstRow + r) * rowBytes + column - plane * rowBytes;
+                RunKernels.codeAccumulate4Grouped(codes, index, index + rowBytes, index + 2 * rowBytes,
+                        index + 3 * rowBytes, plane * bits, mask, factors, column, group, accumulator, 0, length);
             }
         }
         for (; r < rowCount; r++) {
@@ -420,6 +437,14 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         private float[] second = new float[128];
         private float[] third = new float[16];
         private final float[] sums = new float[4];
+        private float[] factors = new float[64];
+
+        float[] factors(int length) {
+            if (factors.length < length) {
+                factors = new float[length];
+            }
+            return factors;
+        }
 
         float[] sums() {
             return sums;

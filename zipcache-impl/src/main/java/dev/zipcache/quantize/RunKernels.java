@@ -286,6 +286,46 @@ final class RunKernels {
         }
     }
 
+    /**
+     * {@link #codeAccumulate4} over a run that crosses parameter groups of {@code groupSize} codes (a multiple of
+     * {@link QuantizedVectors#CODE_LANES} when vectorized): row k's factor for code i is
+     * {@code factors[4·g + k]} with {@code g = (firstCode + i) / groupSize − firstGroup}. One call per four rows
+     * instead of one per group keeps short groups (KIVI's 32 channels) from paying the call overhead.
+     */
+    static void codeAccumulate4Grouped(byte[] packed, int index0, int index1, int index2, int index3, int shift,
+                                       int mask, float[] factors, int firstCode, int groupSize, float[] accumulator,
+                                       int accumulatorIndex, int n) {
+        int i = 0;
+        int firstGroup = firstCode / groupSize;
+        boolean aligned = firstCode % CODE_LANES == 0 && groupSize % CODE_LANES == 0;
+        int bound = aligned ? wholeLoads(n) : 0;
+        for (; i < bound; i += CODE_LANES) {
+            int g = 4 * ((firstCode + i) / groupSize - firstGroup);
+            FloatVector v0 = FloatVector.broadcast(FLOATS, factors[g]);
+            FloatVector v1 = FloatVector.broadcast(FLOATS, factors[g + 1]);
+            FloatVector v2 = FloatVector.broadcast(FLOATS, factors[g + 2]);
+            FloatVector v3 = FloatVector.broadcast(FLOATS, factors[g + 3]);
+            ByteVector c0 = codes(packed, index0 + i, shift, mask);
+            ByteVector c1 = codes(packed, index1 + i, shift, mask);
+            ByteVector c2 = codes(packed, index2 + i, shift, mask);
+            ByteVector c3 = codes(packed, index3 + i, shift, mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int at = accumulatorIndex + i + part * FLOAT_LANES;
+                codesAsFloats(c0, part).fma(v0, codesAsFloats(c1, part).fma(v1,
+                                codesAsFloats(c2, part).fma(v2, codesAsFloats(c3, part).fma(v3,
+                                        FloatVector.fromArray(FLOATS, accumulator, at)))))
+                        .intoArray(accumulator, at);
+            }
+        }
+        for (; i < n; i++) {
+            int g = 4 * ((firstCode + i) / groupSize - firstGroup);
+            accumulator[accumulatorIndex + i] += factors[g] * code(packed, index0 + i, shift, mask)
+                    + factors[g + 1] * code(packed, index1 + i, shift, mask)
+                    + factors[g + 2] * code(packed, index2 + i, shift, mask)
+                    + factors[g + 3] * code(packed, index3 + i, shift, mask);
+        }
+    }
+
     /** {@code accumulator_i += a·q_i}: a token's codes added to a weighted sum kept in code space. */
     static void codeAccumulate(byte[] packed, int index, int shift, int mask, float a, float[] accumulator,
                                int accumulatorIndex, int n) {
