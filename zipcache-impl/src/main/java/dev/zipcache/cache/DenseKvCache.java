@@ -1,17 +1,15 @@
 package dev.zipcache.cache;
 
-import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
 
-import java.util.Arrays;
 
 /**
  * An uncompressed cache: every key and value element stored at one precision, per (layer, KV head) in
  * position-major runs so that attention reads each head's keys contiguously. Storage grows in blocks as tokens
  * arrive, up to the geometry's maximum.
  */
-final class DenseKvCache implements KvCache {
+final class DenseKvCache extends StepKvCache {
 
     /** The element format. */
     enum Precision {
@@ -31,21 +29,17 @@ final class DenseKvCache implements KvCache {
     /** Tokens added to a head's storage at a time. */
     static final int GROWTH_TOKENS = 256;
 
-    private final KvCacheGeometry geometry;
     private final Precision precision;
     private final int headDimension;
     /** [layer][kvHead] key and value stores; null once closed. */
     private HeadStore[][] keys;
     private HeadStore[][] values;
-    private final int[] pendingPerLayer;
     private final CausalAttention attention;
     private final AttentionView[] views;
-    private int committed;
     private int capacity;
-    private boolean closed;
 
     DenseKvCache(KvCacheGeometry geometry, Precision precision) {
-        this.geometry = geometry;
+        super(geometry);
         this.precision = precision;
         this.keys = new HeadStore[geometry.layers()][geometry.kvHeads()];
         this.values = new HeadStore[geometry.layers()][geometry.kvHeads()];
@@ -56,7 +50,6 @@ final class DenseKvCache implements KvCache {
             }
         }
         this.headDimension = geometry.headDimension();
-        this.pendingPerLayer = new int[geometry.layers()];
         this.attention = new CausalAttention(geometry);
         this.views = new AttentionView[geometry.kvHeads()];
         for (int head = 0; head < views.length; head++) {
@@ -65,25 +58,9 @@ final class DenseKvCache implements KvCache {
     }
 
     @Override
-    public KvCacheGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public int length() {
-        checkOpen();
-        return committed;
-    }
-
-    @Override
     public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
-        checkOpen();
-        int start = committed + pendingPerLayer[layer];
+        int start = reserve(layer, count);
         int end = start + count;
-        if (end > geometry.maxTokens()) {
-            throw new IllegalStateException("KV cache is full: " + end + " tokens exceed its maximum of "
-                    + geometry.maxTokens());
-        }
         if (end > capacity) {
             int grown = Math.min(geometry.maxTokens(), (end + GROWTH_TOKENS - 1) / GROWTH_TOKENS * GROWTH_TOKENS);
             for (int layerIndex = 0; layerIndex < geometry.layers(); layerIndex++) {
@@ -102,14 +79,13 @@ final class DenseKvCache implements KvCache {
                 this.values[layer][kvHead].store(start + token, values, valuesOffset + offset);
             }
         }
-        pendingPerLayer[layer] += count;
     }
 
     @Override
     public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
                        int firstPosition, float[] output, int outputOffset) {
         checkOpen();
-        int stored = committed + pendingPerLayer[layer];
+        int stored = stored(layer);
         if (firstPosition + rows > stored) {
             throw new IllegalStateException("attend past the stored tokens: rows end at " + (firstPosition + rows)
                     + ", layer " + layer + " holds " + stored);
@@ -123,16 +99,8 @@ final class DenseKvCache implements KvCache {
     }
 
     @Override
-    public void commit(int count, AttentionKind kind) {
-        checkOpen();
-        for (int layer = 0; layer < pendingPerLayer.length; layer++) {
-            if (pendingPerLayer[layer] != count) {
-                throw new IllegalStateException("commit of " + count + " tokens but layer " + layer + " received "
-                        + pendingPerLayer[layer]);
-            }
-        }
-        committed += count;
-        Arrays.fill(pendingPerLayer, 0);
+    void afterCommit(int count, AttentionKind kind) {
+        // Stored as appended: nothing to compress.
     }
 
     @Override
@@ -141,8 +109,7 @@ final class DenseKvCache implements KvCache {
         if (length < 0 || length > committed) {
             throw new IllegalArgumentException("cannot truncate a cache of " + committed + " tokens to " + length);
         }
-        committed = length;
-        Arrays.fill(pendingPerLayer, 0);
+        rewind(length);
         return true;
     }
 
@@ -155,16 +122,8 @@ final class DenseKvCache implements KvCache {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            keys = null; // the stores become garbage at once, not when the session object dies
-            values = null;
-        }
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("KV cache is closed");
-        }
+        super.close();
+        keys = null; // the stores become garbage at once, not when the session object dies
+        values = null;
     }
 }

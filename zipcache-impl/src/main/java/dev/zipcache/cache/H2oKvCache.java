@@ -1,6 +1,5 @@
 package dev.zipcache.cache;
 
-import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
 
@@ -14,21 +13,17 @@ import java.util.TreeMap;
  * fractions of the current sequence length ({@code heavy}, {@code recent}), so the cache stays at
  * {@code heavy + recent} of the full size. Eviction starts when a prompt ends; prefill attention is exact.
  */
-final class H2oKvCache implements KvCache {
+final class H2oKvCache extends StepKvCache {
 
-    private final KvCacheGeometry geometry;
     private final double heavyFraction;
     private final double recentFraction;
     private final int dimension;
     private final CausalAttention attention;
     private final HeadSlots[][] heads;
-    private final int[] pending;
-    private int committed;
     private boolean evicting;
-    private boolean closed;
 
     H2oKvCache(KvCacheGeometry geometry, double heavyFraction, double recentFraction) {
-        this.geometry = geometry;
+        super(geometry);
         this.heavyFraction = heavyFraction;
         this.recentFraction = recentFraction;
         this.dimension = geometry.headDimension();
@@ -39,7 +34,6 @@ final class H2oKvCache implements KvCache {
                 layer[head] = new HeadSlots();
             }
         }
-        this.pending = new int[geometry.layers()];
     }
 
     /** The kept tokens of one (layer, KV head): fp16-rounded vectors, their positions and accumulated scores. */
@@ -134,32 +128,16 @@ final class H2oKvCache implements KvCache {
     }
 
     @Override
-    public KvCacheGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public int length() {
-        checkOpen();
-        return committed;
-    }
-
-    @Override
     public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
-        checkOpen();
-        if (committed + pending[layer] + count > geometry.maxTokens()) {
-            throw new IllegalStateException("KV cache is full: " + (committed + pending[layer] + count)
-                    + " tokens exceed its maximum of " + geometry.maxTokens());
-        }
+        int start = reserve(layer, count);
         int width = geometry.kvWidth();
         for (int token = 0; token < count; token++) {
             for (int head = 0; head < geometry.kvHeads(); head++) {
                 int within = token * width + head * dimension;
                 heads[layer][head].add(keys, keysOffset + within, values, valuesOffset + within,
-                        committed + pending[layer] + token);
+                        start + token);
             }
         }
-        pending[layer] += count;
     }
 
     @Override
@@ -179,16 +157,7 @@ final class H2oKvCache implements KvCache {
     }
 
     @Override
-    public void commit(int count, AttentionKind kind) {
-        checkOpen();
-        for (int layer = 0; layer < pending.length; layer++) {
-            if (pending[layer] != count) {
-                throw new IllegalStateException("commit of " + count + " tokens but layer " + layer + " received "
-                        + pending[layer]);
-            }
-        }
-        Arrays.fill(pending, 0);
-        committed += count;
+    void afterCommit(int count, AttentionKind kind) {
         if (evicting) {
             evict();
         }
@@ -225,7 +194,7 @@ final class H2oKvCache implements KvCache {
                 slots.count = 0;
             }
         }
-        committed = 0;
+        rewind(0);
         evicting = false;
         return true;
     }
@@ -249,16 +218,5 @@ final class H2oKvCache implements KvCache {
         }
         double paper = keptPerHead == 0 ? 1.0 : (double) committed / keptPerHead;
         return new KvCacheStats(committed, bytes, geometry.fp16Bytes(committed), new TreeMap<>(perBits), paper);
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("KV cache is closed");
-        }
     }
 }

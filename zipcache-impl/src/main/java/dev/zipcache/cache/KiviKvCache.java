@@ -176,7 +176,7 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
             bufferedKeys[layer].truncate(0);
             bufferedValues[layer].truncate(0);
         }
-        committed = 0;
+        rewind(0);
         decoding = false;
         return true;
     }

@@ -41,8 +41,8 @@ record MixedPrecisionConfig(int highBits, int lowBits, double salientRatio, Sali
     }
 
     static MixedPrecisionConfig from(String cache, SpecOptions options) {
-        int high = bits(cache, options, "high-bits");
-        int low = bits(cache, options, "low-bits");
+        int high = BufferedKvCache.bits(cache, options, "high-bits");
+        int low = BufferedKvCache.bits(cache, options, "low-bits");
         double salient = options.decimal("salient-ratio", 0, 1);
         Providers<SaliencyPolicy> policies = Providers.saliencyPolicies();
         SaliencyPolicy policy = policies.find(options.string("saliency"));
@@ -63,14 +63,6 @@ record MixedPrecisionConfig(int highBits, int lowBits, double salientRatio, Sali
         KvQuantizer values = quantizers.find(options.string("value-mode"));
         return new MixedPrecisionConfig(high, low, salient, policy, policyOptions, seed, interval, keys,
                 quantizers.resolve(Spec.parse(keys.name())), values, quantizers.resolve(Spec.parse(values.name())));
-    }
-
-    private static int bits(String cache, SpecOptions options, String key) {
-        int bits = options.integer(key, 2, 8);
-        if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
-            throw new IllegalArgumentException(cache + ": option '" + key + "' must be 2, 3, 4 or 8, got " + bits);
-        }
-        return bits;
     }
 
     /** Tokens of {@code count} that go to low precision: floor((1 − salient ratio) · count), as the official code. */

@@ -302,7 +302,7 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
                 layers[layer] = new Layer(layer);
             }
             storedTokens = 0;
-            committed = 0;
+            rewind(0);
             decodeSteps = 0;
             return true;
         }
@@ -313,7 +313,7 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
             state.keys.truncate(length - storedTokens);
             state.values.truncate(length - storedTokens);
         }
-        committed = length;
+        rewind(length);
         decodeSteps = storedTokens > 0 ? length - storedTokens : 0;
         return true;
     }

@@ -146,7 +146,7 @@ final class UniformKvCache extends BufferedKvCache implements ViewableCache {
                 values[layer][head].clear();
             }
         }
-        committed = 0;
+        rewind(0);
         clearBuffers();
         return true;
     }

@@ -1,0 +1,94 @@
+package dev.zipcache.cache;
+
+import dev.zipcache.spi.KvCache;
+import dev.zipcache.spi.KvCacheGeometry;
+
+import java.util.Arrays;
+
+/**
+ * The bookkeeping every cache shares: tokens appended per layer during a step, checked against each other and the
+ * maximum, committed together; and a closed cache refuses use. Subclasses store the tokens.
+ */
+abstract class StepKvCache implements KvCache {
+
+    protected final KvCacheGeometry geometry;
+    private final int[] pending;
+    protected int committed;
+    private boolean closed;
+
+    StepKvCache(KvCacheGeometry geometry) {
+        this.geometry = geometry;
+        this.pending = new int[geometry.layers()];
+    }
+
+    /** Runs after every layer has received the {@code count} committed tokens. */
+    abstract void afterCommit(int count, AttentionKind kind);
+
+    @Override
+    public KvCacheGeometry geometry() {
+        return geometry;
+    }
+
+    @Override
+    public int length() {
+        checkOpen();
+        return committed;
+    }
+
+    /**
+     * Records {@code count} tokens appended to {@code layer} in this step.
+     *
+     * @return the position of the first of them
+     * @throws IllegalStateException when the cache would exceed its maximum
+     */
+    protected int reserve(int layer, int count) {
+        checkOpen();
+        int start = committed + pending[layer];
+        if (start + count > geometry.maxTokens()) {
+            throw new IllegalStateException("KV cache is full: " + (start + count) + " tokens exceed its maximum of "
+                    + geometry.maxTokens());
+        }
+        pending[layer] += count;
+        return start;
+    }
+
+    /** Tokens of {@code layer} stored so far, this step's included. */
+    protected int stored(int layer) {
+        return committed + pending[layer];
+    }
+
+    @Override
+    public final void commit(int count, AttentionKind kind) {
+        checkOpen();
+        for (int layer = 0; layer < pending.length; layer++) {
+            if (pending[layer] != count) {
+                throw new IllegalStateException("commit of " + count + " tokens but layer " + layer + " received "
+                        + pending[layer]);
+            }
+        }
+        Arrays.fill(pending, 0);
+        committed += count;
+        afterCommit(count, kind);
+    }
+
+    /** Sets the committed length and forgets the step in progress (truncation). */
+    protected void rewind(int length) {
+        Arrays.fill(pending, 0);
+        committed = length;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    protected boolean closed() {
+        return closed;
+    }
+
+    protected void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("KV cache is closed");
+        }
+    }
+}
