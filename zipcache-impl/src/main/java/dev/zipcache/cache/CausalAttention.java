@@ -30,6 +30,19 @@ final class CausalAttention {
     }
 
     /**
+     * Attends {@code rows} query rows at positions {@code firstPosition ..}, each over the view's tokens up to its own
+     * position (the view lists tokens in position order).
+     */
+    void attendRows(int kvHead, AttentionView view, float[] queries, int queriesOffset, int rows, int firstPosition,
+                    float[] output, int outputOffset) {
+        int queryWidth = geometry.queryWidth();
+        for (int row = 0; row < rows; row++) {
+            attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth, output,
+                    outputOffset + row * queryWidth, row, null);
+        }
+    }
+
+    /**
      * Attends one query row over the first {@code visible} tokens of {@code view}, for each query head of
      * {@code kvHead}.
      *

@@ -91,11 +91,7 @@ final class DenseKvCache extends StepKvCache {
                     + ", layer " + layer + " holds " + stored);
         }
         AttentionView view = views[kvHead].clear().add(keys[layer][kvHead], 0, values[layer][kvHead], 0, stored);
-        int queryWidth = geometry.queryWidth();
-        for (int row = 0; row < rows; row++) {
-            attention.attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth,
-                    output, outputOffset + row * queryWidth, row, null);
-        }
+        attention.attendRows(kvHead, view, queries, queriesOffset, rows, firstPosition, output, outputOffset);
     }
 
     @Override

@@ -181,22 +181,13 @@ final class H2oKvCache extends StepKvCache {
     }
 
     @Override
-    public boolean truncate(int length) {
-        checkOpen();
-        if (length == committed) {
-            return true;
-        }
-        if (length != 0) {
-            return false;
-        }
+    void clearStored() {
         for (HeadSlots[] layer : heads) {
             for (HeadSlots slots : layer) {
                 slots.count = 0;
             }
         }
-        rewind(0);
         evicting = false;
-        return true;
     }
 
     @Override

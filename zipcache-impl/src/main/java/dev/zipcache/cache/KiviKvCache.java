@@ -76,11 +76,7 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
                        int firstPosition, float[] output, int outputOffset) {
         checkOpen();
         AttentionView view = view(layer, kvHead);
-        int queryWidth = geometry.queryWidth();
-        for (int row = 0; row < rows; row++) {
-            attention.attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth,
-                    output, outputOffset + row * queryWidth, row, null);
-        }
+        attention.attendRows(kvHead, view, queries, queriesOffset, rows, firstPosition, output, outputOffset);
     }
 
     /**
@@ -162,23 +158,14 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
     }
 
     @Override
-    public boolean truncate(int length) {
-        checkOpen();
-        if (length == committed) {
-            return true;
-        }
-        if (length != 0) {
-            return false;
-        }
+    void clearStored() {
         for (int layer = 0; layer < geometry.layers(); layer++) {
             keys[layer].clear();
             values[layer].clear();
             bufferedKeys[layer].truncate(0);
             bufferedValues[layer].truncate(0);
         }
-        rewind(0);
         decoding = false;
-        return true;
     }
 
     @Override

@@ -71,6 +71,29 @@ abstract class StepKvCache implements KvCache {
         afterCommit(count, kind);
     }
 
+    /**
+     * Truncation for caches that do not keep positions: keeping everything is a no-op, emptying calls
+     * {@link #clearStored()}, anything else is refused (the caller then starts over from empty).
+     */
+    @Override
+    public boolean truncate(int length) {
+        checkOpen();
+        if (length == committed) {
+            return true;
+        }
+        if (length != 0) {
+            return false;
+        }
+        clearStored();
+        rewind(0);
+        return true;
+    }
+
+    /** Drops every stored token (for {@link #truncate} to 0). */
+    void clearStored() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " truncates by itself");
+    }
+
     /** Sets the committed length and forgets the step in progress (truncation). */
     protected void rewind(int length) {
         Arrays.fill(pending, 0);

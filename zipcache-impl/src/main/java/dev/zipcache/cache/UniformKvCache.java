@@ -66,11 +66,7 @@ final class UniformKvCache extends BufferedKvCache implements ViewableCache {
             quantizeHead(layer, kvHead, keys[layer][kvHead].count() - bufferStart[layer]);
         }
         AttentionView view = view(layer, kvHead);
-        int queryWidth = geometry.queryWidth();
-        for (int row = 0; row < rows; row++) {
-            attention.attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth,
-                    output, outputOffset + row * queryWidth, row, null);
-        }
+        attention.attendRows(kvHead, view, queries, queriesOffset, rows, firstPosition, output, outputOffset);
     }
 
     /** The quantized tokens of the head, then the rest of the buffer. */
@@ -132,23 +128,16 @@ final class UniformKvCache extends BufferedKvCache implements ViewableCache {
     }
 
     @Override
-    public boolean truncate(int length) {
-        checkOpen();
-        if (length == committed) {
-            return true;
-        }
-        if (length != 0) {
-            return false;
-        }
+    void clearStored() {
         for (int layer = 0; layer < geometry.layers(); layer++) {
             for (int head = 0; head < geometry.kvHeads(); head++) {
                 keys[layer][head].clear();
                 values[layer][head].clear();
             }
+            bufferedKeys[layer].truncate(0);
+            bufferedValues[layer].truncate(0);
+            bufferStart[layer] = 0;
         }
-        rewind(0);
-        clearBuffers();
-        return true;
     }
 
     @Override
