@@ -5,11 +5,8 @@ import dev.zipcache.engine.generate.GenerationRequest;
 import dev.zipcache.engine.generate.GenerationResult;
 import dev.zipcache.engine.generate.Session;
 import dev.zipcache.engine.generate.TokenListener;
-import dev.zipcache.engine.tokenizer.TokenType;
-import dev.zipcache.engine.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -30,10 +27,8 @@ import java.util.Set;
 public final class ChatSession {
 
     private final Session session;
-    private final ChatTemplate template;
+    private final ChatFormat format;
     private final String systemPrompt;
-    private final Set<Integer> endOfTurnTokens = new HashSet<>();
-    private final List<String> endOfTurnStrings = new ArrayList<>();
     /** User and assistant messages, oldest first (the system prompt is kept apart and never dropped). */
     private final List<ChatMessage> turns = new ArrayList<>();
 
@@ -45,31 +40,13 @@ public final class ChatSession {
      */
     public ChatSession(Session session, ChatTemplate template, String systemPrompt) {
         this.session = session;
-        this.template = template;
+        this.format = new ChatFormat(template, session.model().tokenizer());
         this.systemPrompt = systemPrompt == null || systemPrompt.isBlank() ? null : systemPrompt;
-        resolveEndOfTurn(session.model().tokenizer());
     }
 
     /** A conversation in the model's own template ({@link ChatTemplate#forModel}). */
     public static ChatSession open(Session session, String systemPrompt) {
         return new ChatSession(session, ChatTemplate.forModel(session.model()), systemPrompt);
-    }
-
-    /**
-     * An end-of-turn marker that is one control token in this vocabulary stops generation as that token (control
-     * tokens decode to no text, so a stop string could never see it); otherwise it is matched as text.
-     */
-    private void resolveEndOfTurn(Tokenizer tokenizer) {
-        for (String marker : template.endOfTurnTokens()) {
-            int[] ids = tokenizer.encode(marker, true);
-            if (ids.length == 1 && (tokenizer.type(ids[0]) == TokenType.CONTROL
-                    || tokenizer.type(ids[0]) == TokenType.USER_DEFINED)) {
-                endOfTurnTokens.add(ids[0]);
-            } else {
-                endOfTurnStrings.add(marker);
-            }
-        }
-        endOfTurnStrings.addAll(template.stopStrings());
     }
 
     /**
@@ -93,10 +70,7 @@ public final class ChatSession {
             dropped += droppedNow;
             prompt = tokenize(candidate);
         }
-        List<String> stops = new ArrayList<>(endOfTurnStrings);
-        stops.addAll(options.stopStrings());
-        GenerationRequest request = new GenerationRequest(null, prompt, options.maxTokens(), options.sampling(),
-                stops, endOfTurnTokens, true, options.cancellation());
+        GenerationRequest request = format.request(prompt, options);
         GenerationResult result = session.generate(request, listener);
         turns.clear();
         turns.addAll(candidate);
@@ -118,7 +92,7 @@ public final class ChatSession {
     }
 
     private int[] tokenize(List<ChatMessage> conversation) {
-        return session.tokenize(template.render(withSystem(conversation), true), true);
+        return format.promptTokens(withSystem(conversation));
     }
 
     private List<ChatMessage> withSystem(List<ChatMessage> conversation) {
@@ -133,7 +107,7 @@ public final class ChatSession {
 
     /** The prompt the next answer would follow, as text (for display and debugging). */
     public String renderedPrompt() {
-        return template.render(withSystem(turns), true);
+        return format.render(withSystem(turns), true);
     }
 
     /** The whole conversation, the system prompt first. */
@@ -153,7 +127,7 @@ public final class ChatSession {
     }
 
     public ChatTemplate template() {
-        return template;
+        return format.template();
     }
 
     public Session session() {
@@ -162,6 +136,6 @@ public final class ChatSession {
 
     /** The token ids that end an answer besides the model's own end-of-generation tokens. */
     public Set<Integer> endOfTurnTokens() {
-        return Set.copyOf(endOfTurnTokens);
+        return format.endOfTurnTokens();
     }
 }

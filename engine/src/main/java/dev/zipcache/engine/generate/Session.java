@@ -6,9 +6,7 @@ import dev.zipcache.engine.compute.ForwardPass;
 import dev.zipcache.engine.model.Model;
 import dev.zipcache.engine.model.ModelConfig;
 import dev.zipcache.engine.sampling.Sampler;
-import dev.zipcache.engine.tokenizer.SpecialTokens;
 import dev.zipcache.engine.tokenizer.TokenDecoder;
-import dev.zipcache.engine.tokenizer.Tokenizer;
 import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
@@ -61,16 +59,7 @@ public final class Session implements AutoCloseable {
 
     /** Tokenizes a prompt the way {@link #generate} does: BOS first when the model asks for it. */
     public int[] tokenize(String prompt, boolean parseSpecial) {
-        Tokenizer tokenizer = model.tokenizer();
-        int[] encoded = tokenizer.encode(prompt, parseSpecial);
-        SpecialTokens special = tokenizer.specialTokens();
-        if (!special.addBos() || (encoded.length > 0 && encoded[0] == special.bos())) {
-            return encoded;
-        }
-        int[] withBos = new int[encoded.length + 1];
-        withBos[0] = special.bos();
-        System.arraycopy(encoded, 0, withBos, 1, encoded.length);
-        return withBos;
+        return model.tokenizer().encodePrompt(prompt, parseSpecial);
     }
 
     /**
@@ -193,14 +182,23 @@ public final class Session implements AutoCloseable {
         return logits;
     }
 
-    /** Cached tokens that equal the start of {@code prompt}, leaving at least one prompt token to run. */
-    private int reusablePrefix(int[] prompt) {
+    /**
+     * How many of {@code prompt}'s tokens a generation would find already in this session's cache (and not
+     * prefill): the cached tokens that equal the prompt's start, leaving at least one prompt token to run. A cache
+     * that cannot drop compressed tokens may still reuse fewer ({@link Usage#cachedPromptTokens()} tells).
+     */
+    public int reusablePrefix(int[] prompt) {
         int limit = Math.min(historyLength, prompt.length - 1);
         int shared = 0;
         while (shared < limit && history[shared] == prompt[shared]) {
             shared++;
         }
         return shared;
+    }
+
+    /** Tokens whose keys and values the cache holds now (the conversation so far). */
+    public int cachedTokens() {
+        return historyLength;
     }
 
     /** The KV cache's spec string. */

@@ -40,6 +40,22 @@ public sealed interface Tokenizer permits SentencePieceTokenizer, BytePairTokeni
     boolean stripsLeadingSpace();
 
     /** Decodes a whole sequence (control tokens render as nothing). */
+    /**
+     * Encodes a prompt the way generation sees it: the model's BOS token first when its metadata asks for one (and
+     * the text does not already start with it).
+     */
+    default int[] encodePrompt(String text, boolean parseSpecial) {
+        int[] encoded = encode(text, parseSpecial);
+        SpecialTokens special = specialTokens();
+        if (!special.addBos() || (encoded.length > 0 && encoded[0] == special.bos())) {
+            return encoded;
+        }
+        int[] withBos = new int[encoded.length + 1];
+        withBos[0] = special.bos();
+        System.arraycopy(encoded, 0, withBos, 1, encoded.length);
+        return withBos;
+    }
+
     default String decode(int[] ids) {
         TokenDecoder decoder = new TokenDecoder(this, true);
         StringBuilder text = new StringBuilder();
