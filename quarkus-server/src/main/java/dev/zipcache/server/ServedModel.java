@@ -1,0 +1,105 @@
+package dev.zipcache.server;
+
+import dev.zipcache.engine.chat.ChatFormat;
+import dev.zipcache.engine.compute.CpuForwardPass;
+import dev.zipcache.engine.generate.SessionOptions;
+import dev.zipcache.engine.generate.SessionPool;
+import dev.zipcache.engine.model.Model;
+import dev.zipcache.spi.Providers;
+import dev.zipcache.spi.Spec;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.time.Instant;
+
+/**
+ * The one model this process serves: its weights (shared by every request), its chat template and the pool of
+ * sessions whose KV caches keep conversations between turns. Loaded at start-up, so the service is ready (health)
+ * once it exists.
+ */
+@Startup
+@ApplicationScoped
+public class ServedModel {
+
+    private static final Logger LOG = Logger.getLogger(ServedModel.class);
+
+    private final Model model;
+    private final String id;
+    private final ChatFormat chatFormat;
+    private final SessionPool pool;
+    private final ServerConfig config;
+    private final long created = Instant.now().getEpochSecond();
+
+    public ServedModel(ServerConfig config) {
+        this.config = config;
+        // A wrong default spec is a start-up error, not a failure of every request.
+        checkCacheSpec(config.kvCache());
+        if (config.maxConcurrent() < 1 || config.maxQueue() < 0) {
+            throw new IllegalArgumentException("zipcache.max-concurrent must be ≥ 1 and zipcache.max-queue ≥ 0, got "
+                    + config.maxConcurrent() + " and " + config.maxQueue());
+        }
+        long start = System.nanoTime();
+        this.model = Model.load(config.model().path());
+        this.id = config.model().id().orElseGet(() -> defaultId(config.model().path().getFileName().toString()));
+        this.chatFormat = ChatFormat.forModel(model);
+        int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
+        this.pool = new SessionPool(model, new SessionOptions(config.kvCache(), threads,
+                CpuForwardPass.DEFAULT_MAX_BATCH), config.maxConcurrent());
+        LOG.infof("serving %s as '%s' (context %d tokens, chat template %s, KV cache %s, %d concurrent x %d threads,"
+                        + " queue %d) after %.0f ms", config.model().path(), id, contextLength(),
+                chatFormat.template().id(), config.kvCache(), config.maxConcurrent(), threads, config.maxQueue(),
+                (System.nanoTime() - start) / 1e6);
+    }
+
+    /** {@code stories260K-f32.gguf} is served as {@code stories260K-f32}. */
+    static String defaultId(String fileName) {
+        int dot = fileName.lastIndexOf('.');
+        return dot > 0 ? fileName.substring(0, dot) : fileName;
+    }
+
+    /**
+     * Checks a KV cache spec against the caches on the class path.
+     *
+     * @throws IllegalArgumentException naming what exists, for an unknown cache or option
+     */
+    public static void checkCacheSpec(String spec) {
+        Providers.kvCaches().resolve(Spec.parse(spec));
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public ChatFormat chatFormat() {
+        return chatFormat;
+    }
+
+    public SessionPool pool() {
+        return pool;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public int contextLength() {
+        return model.config().contextLength();
+    }
+
+    /** When the model was loaded (epoch seconds), as OpenAI's {@code created} of a model. */
+    public long created() {
+        return created;
+    }
+
+    @PreDestroy
+    void close() {
+        pool.close();
+        model.close();
+    }
+}
