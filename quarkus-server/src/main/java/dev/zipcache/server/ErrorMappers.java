@@ -102,20 +102,32 @@ public class ErrorMappers {
         String where = failure.getLocation() == null ? ""
                 : " at line " + failure.getLocation().getLineNr() + ", column " + failure.getLocation().getColumnNr();
         return new ApiException(400, "invalid_request_error", null, "invalid_json",
-                "the request body is not valid JSON" + where + ": " + failure.getOriginalMessage(), null)
-                .toResponse();
+                "the request body is not valid JSON" + where + ": " + withoutSource(failure.getOriginalMessage()),
+                null).toResponse();
     }
 
     private static Response wrongType(JsonMappingException failure) {
+        if (failure.getOriginalMessage().startsWith("Unexpected end-of-input")) {
+            return malformedJson(failure);
+        }
         String param = failure.getPath().stream()
                 .map(reference -> reference.getFieldName() != null ? reference.getFieldName()
                         : "[" + reference.getIndex() + "]")
                 .collect(Collectors.joining(".")).replace(".[", "[");
-        String message = failure.getOriginalMessage();
-        // Jackson's messages name Java types; keep the first sentence, which says what was wrong.
-        int cut = message.indexOf('\n');
-        message = cut < 0 ? message : message.substring(0, cut);
+        String message = withoutSource(failure.getOriginalMessage());
         return new ApiException(400, "invalid_request_error", param.isEmpty() ? null : param, "invalid_type",
                 (param.isEmpty() ? "" : "'" + param + "': ") + message, null).toResponse();
+    }
+
+    /** Jackson's message up to its first line break or source reference, which say nothing to a client. */
+    private static String withoutSource(String message) {
+        int cut = message.length();
+        for (String marker : new String[] {"\n", " (start marker at", " at [Source"}) {
+            int at = message.indexOf(marker);
+            if (at >= 0) {
+                cut = Math.min(cut, at);
+            }
+        }
+        return message.substring(0, cut);
     }
 }

@@ -97,9 +97,27 @@ public class ServedModel {
         return created;
     }
 
+    /**
+     * Closes the idle sessions, then the model once no generation uses its weights any more; a generation still
+     * running after a few seconds keeps the mapping, which ends with the process.
+     */
     @PreDestroy
     void close() {
         pool.close();
-        model.close();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (pool.active() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (pool.active() == 0) {
+            model.close();
+        } else {
+            LOG.warnf("%d generations still running at shutdown; the model stays mapped until the process ends",
+                    pool.active());
+        }
     }
 }

@@ -163,6 +163,7 @@ class CompletionsTest {
 
     @Test
     void aSeedRepeatsASampledAnswer() {
+        Warmup.once();
         String request = chatBody(",\"max_tokens\":40,\"temperature\":1.0,\"top_p\":0.95,\"seed\":%d");
         String first = answer(request.formatted(42));
         assertThat(answer(request.formatted(42))).isEqualTo(first);

@@ -57,6 +57,7 @@ class ConcurrencyTest {
 
     @Test
     void eightConcurrentStreamsGiveTheTextsTheyGiveAlone() {
+        Warmup.once();
         try (HttpClient client = HttpClient.newHttpClient()) {
             List<String> alone = new ArrayList<>();
             for (int i = 0; i < SUBJECTS.length; i++) {

@@ -36,6 +36,7 @@ class OpenAiClientTest {
 
     @Test
     void langChain4jsOpenAiStreamingChatModelStreamsTheSameAnswer() throws Exception {
+        Warmup.once();
         OpenAiChatModel blocking = OpenAiChatModel.builder().baseUrl(baseUrl.toString()).apiKey("not-needed")
                 .modelName(CompletionsTest.MODEL).temperature(0.7).seed(11).maxTokens(30).build();
         String expected = blocking.chat("Tell me a story about a frog.");
