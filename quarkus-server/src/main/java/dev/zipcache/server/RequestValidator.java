@@ -194,6 +194,9 @@ public class RequestValidator {
     }
 
     private void checkContext(int[] prompt, String param) {
+        if (prompt.length == 0) {
+            throw ApiException.invalid(param, "the " + param + " is empty and the model adds no BOS token");
+        }
         if (prompt.length >= served.contextLength()) {
             throw ApiException.invalid(param, "context_length_exceeded", "This model's maximum context length is "
                     + served.contextLength() + " tokens. However, your " + param + " resulted in " + prompt.length

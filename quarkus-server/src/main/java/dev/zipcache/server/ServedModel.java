@@ -48,7 +48,7 @@ public class ServedModel {
         this.pool = new SessionPool(model, new SessionOptions(config.kvCache(), threads,
                 CpuForwardPass.DEFAULT_MAX_BATCH), config.maxConcurrent());
         LOG.infof("serving %s as '%s' (context %d tokens, chat template %s, KV cache %s, %d concurrent x %d threads,"
-                        + " queue %d) after %.0f ms", config.model().path(), id, contextLength(),
+                        + " queue %d) after %.0f ms", config.model().path(), id, model.config().contextLength(),
                 chatFormat.template().id(), config.kvCache(), config.maxConcurrent(), threads, config.maxQueue(),
                 (System.nanoTime() - start) / 1e6);
     }
