@@ -120,6 +120,11 @@ public class Generations {
 
     private void stream(PreparedRequest prepared, GenerationRequest request, CancellationToken cancellation,
                         SessionPool.Lease lease, Answer answer, EventWriter events) {
+        if (events.clientGone()) {
+            // It left while waiting in the queue: no prefill for no one.
+            lease.close();
+            return;
+        }
         try {
             if (prepared.endpoint() == Endpoint.CHAT) {
                 events.send(answer.chunk(new Delta("assistant", ""), null, null));
