@@ -161,7 +161,9 @@ final class ChatEngine implements AutoCloseable {
         checkSupported(parameters);
         List<dev.zipcache.engine.chat.ChatMessage> messages = messages(request.messages());
         SamplingParameters sampling = sampling(parameters);
-        Providers.kvCaches().resolve(Spec.parse(parameters.kvCache()));
+        if (!parameters.kvCache().equals(defaults.kvCache())) {
+            Providers.kvCaches().resolve(Spec.parse(parameters.kvCache())); // the default was checked when built
+        }
         int[] prompt = format.promptTokens(messages);
         int context = model.config().contextLength();
         if (prompt.length >= context) {

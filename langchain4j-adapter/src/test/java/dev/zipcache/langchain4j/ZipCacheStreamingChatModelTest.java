@@ -3,6 +3,10 @@ package dev.zipcache.langchain4j;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
+import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -143,6 +147,55 @@ class ZipCacheStreamingChatModelTest {
             assertThat(recorder.error.get()).isSameAs(bug);
             assertThat(recorder.events).containsOnlyOnce("error").last().isEqualTo("complete");
             assertThat(String.join("", recorder.partials)).isEqualTo(response.aiMessage().text());
+        }
+    }
+
+    @Test
+    void completeResponseExceptionGoesToOnErrorAndOnErrorExceptionsAreIgnored() throws Exception {
+        List<String> listened = new CopyOnWriteArrayList<>();
+        ChatModelListener listener = new ChatModelListener() {
+            @Override
+            public void onRequest(ChatModelRequestContext context) {
+                listened.add("request");
+            }
+
+            @Override
+            public void onResponse(ChatModelResponseContext context) {
+                listened.add("response");
+            }
+
+            @Override
+            public void onError(ChatModelErrorContext context) {
+                listened.add("error");
+            }
+        };
+        try (ZipCacheStreamingChatModel model = Stories.greedyStreaming().maxOutputTokens(8).listeners(listener)
+                .build()) {
+            RuntimeException bug = new RuntimeException("bug in onCompleteResponse");
+            CompletableFuture<Throwable> error = new CompletableFuture<>();
+            model.chat(STORY, new StreamingChatResponseHandler() {
+                @Override
+                public void onCompleteResponse(ChatResponse response) {
+                    throw bug;
+                }
+
+                @Override
+                public void onError(Throwable failure) {
+                    error.complete(failure);
+                    throw new IllegalStateException("bug in onError too: logged and ignored");
+                }
+            });
+            assertThat(error.get(30, TimeUnit.SECONDS)).isSameAs(bug);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (model.sessions().active() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(listened).containsExactly("request", "response", "error");
+
+            // The model still serves requests afterwards.
+            Recorder recorder = new Recorder();
+            model.chat(STORY, recorder);
+            assertThat(recorder.complete.get(30, TimeUnit.SECONDS).aiMessage().text()).isNotEmpty();
         }
     }
 }
