@@ -90,9 +90,15 @@ public final class ZipCacheChatRequestParameters extends DefaultChatRequestParam
         private Double repetitionPenalty;
         private String kvCache;
 
-        /** Takes every parameter {@code parameters} sets, ours included when it is a {@code ZipCacheChatRequestParameters}. */
+        /**
+         * Takes every parameter {@code parameters} sets (null: none), ours included when it is a
+         * {@code ZipCacheChatRequestParameters}.
+         */
         @Override
         public Builder overrideWith(ChatRequestParameters parameters) {
+            if (parameters == null) {
+                return this;
+            }
             super.overrideWith(parameters);
             if (parameters instanceof ZipCacheChatRequestParameters ours) {
                 seed = ours.seed != null ? ours.seed : seed;

@@ -269,4 +269,22 @@ class ZipCacheChatModelTest {
                     .isGreaterThan(10);
         }
     }
+
+    @Test
+    void ourParametersSurviveMergingWithLangChain4jsOwn() {
+        ChatRequestParameters common = ChatRequestParameters.builder().temperature(0.5).maxOutputTokens(9).build();
+        ZipCacheChatRequestParameters ours = ZipCacheChatRequestParameters.builder().seed(5L).kvCache("kivi")
+                .temperature(0.1).build();
+
+        ChatRequestParameters oursOverCommon = common.overrideWith(ours);
+        assertThat(oursOverCommon).isInstanceOf(ZipCacheChatRequestParameters.class);
+        assertThat(((ZipCacheChatRequestParameters) oursOverCommon).seed()).isEqualTo(5L);
+        assertThat(oursOverCommon.temperature()).isEqualTo(0.1);
+        assertThat(oursOverCommon.maxOutputTokens()).isEqualTo(9);
+
+        ZipCacheChatRequestParameters commonOverOurs = ours.overrideWith(common);
+        assertThat(commonOverOurs.kvCache()).isEqualTo("kivi");
+        assertThat(commonOverOurs.temperature()).isEqualTo(0.5);
+        assertThat(ours.overrideWith(null)).isEqualTo(ours);
+    }
 }
