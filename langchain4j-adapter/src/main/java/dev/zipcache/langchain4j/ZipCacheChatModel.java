@@ -71,7 +71,10 @@ public final class ZipCacheChatModel implements ChatModel, AutoCloseable {
         return engine.modelName();
     }
 
-    /** Closes the sessions, and the model when this chat model loaded it from {@code modelPath}. */
+    /**
+     * Closes the sessions, and the model when this chat model loaded it from {@code modelPath}. Call it when no chat
+     * is in progress: one still running on another thread ends with an exception.
+     */
     @Override
     public void close() {
         engine.close();

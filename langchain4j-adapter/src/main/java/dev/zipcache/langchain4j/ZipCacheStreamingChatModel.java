@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -157,12 +158,20 @@ public final class ZipCacheStreamingChatModel implements StreamingChatModel, Aut
     }
 
     /**
-     * Stops accepting requests and closes the sessions (answers in progress finish first), and the model when this
-     * chat model loaded it from {@code modelPath}.
+     * Stops accepting requests, waits for the answers in progress to be delivered, then closes the sessions, and the
+     * model when this chat model loaded it from {@code modelPath}. Interrupting the waiting thread closes at once;
+     * answers still running then end with an error.
      */
     @Override
     public void close() {
         executor.shutdown();
+        try {
+            while (!executor.awaitTermination(1, TimeUnit.MINUTES)) {
+                LOG.info("closing: waiting for answers in progress");
+            }
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        }
         engine.close();
     }
 

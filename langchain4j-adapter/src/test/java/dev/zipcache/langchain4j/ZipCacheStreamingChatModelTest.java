@@ -198,4 +198,16 @@ class ZipCacheStreamingChatModelTest {
             assertThat(recorder.complete.get(30, TimeUnit.SECONDS).aiMessage().text()).isNotEmpty();
         }
     }
+
+    @Test
+    void closeLetsTheAnswerInProgressFinishBeforeClosingItsOwnModel() throws Exception {
+        Recorder recorder = new Recorder();
+        ZipCacheStreamingChatModel model = ZipCacheStreamingChatModel.builder().modelPath(Stories.path())
+                .temperature(0.0).threads(1).maxOutputTokens(60).build();
+        model.chat(STORY, recorder);
+        model.close();
+        assertThat(recorder.complete).isDone();
+        assertThat(recorder.complete.get().tokenUsage().outputTokenCount()).isEqualTo(60);
+        assertThat(recorder.error).isNotDone();
+    }
 }
