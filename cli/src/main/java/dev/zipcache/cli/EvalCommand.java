@@ -86,17 +86,12 @@ final class EvalCommand implements Runnable {
         List<PerplexityReport> reports = new ArrayList<>();
         try (Model model = modelOptions.load(); TerminalProgress bar = TerminalProgress.onStderr()) {
             requireCreatable(configurations, model);
-            for (int index = 0; index < configurations.size(); index++) {
-                String configuration = configurations.get(index).toString();
-                int number = index + 1;
-                int count = configurations.size();
-                // The bar fills over the whole sweep: configurations times documents.
-                PerplexityProgress progress = (done, total, tokens) -> bar.show((long) (number - 1) * total + done,
-                        (long) count * total, "configuration " + number + "/" + count + " " + configuration + ", "
-                                + done + "/" + total + " documents, " + tokens + " tokens scored");
-                reports.add(new PerplexityEvaluator(model, options.withKvCache(configuration))
-                        .evaluateDocuments(scoredDocuments, progress));
-            }
+            int count = configurations.size();
+            // All configurations run in lockstep with one full-precision reference (computed once).
+            PerplexityProgress progress = (done, total, tokens) -> bar.show(done, total, count
+                    + " configurations, " + done + "/" + total + " documents, " + tokens + " tokens scored each");
+            reports.addAll(new PerplexityEvaluator(model, options).compareCaches(
+                    configurations.stream().map(Spec::toString).toList(), scoredDocuments, progress));
         }
         List<Row> rows = rows(reports);
         writeOutputs(rows);

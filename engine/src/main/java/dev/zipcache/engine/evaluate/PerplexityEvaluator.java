@@ -5,6 +5,7 @@ import dev.zipcache.engine.generate.SessionOptions;
 import dev.zipcache.engine.model.Model;
 import dev.zipcache.spi.KvCacheStats;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -19,6 +20,9 @@ import java.util.List;
  * compressed cache does to generation: the prompt is compressed once, then decoding attends to it and to the
  * tokens appended one by one. F = 0 is the variant that scores every token after BOS: the prompt is BOS alone and
  * its logits score token 1, as {@code reference.json}'s perplexity does.
+ *
+ * <p>{@link #compareCaches} runs several caches against one reference in lockstep (a sweep pays for the reference
+ * once).
  *
  * <p>Documents with nothing to score (fewer than 2 tokens, or all of it prompt) are skipped and counted in
  * {@link PerplexityReport#skippedDocuments()}.
@@ -54,32 +58,67 @@ public final class PerplexityEvaluator {
      * @throws IllegalArgumentException when no document has a token to score, or the cache spec is invalid
      */
     public PerplexityReport evaluateDocuments(List<String> documents, PerplexityProgress progress) {
-        long start = System.nanoTime();
+        return compareCaches(List.of(options.kvCacheSpec()), documents, progress).getFirst();
+    }
+
+    /**
+     * Scores documents as given with each of several caches (the options' own spec is ignored), one report per
+     * cache in order. The caches run in lockstep with one full-precision reference, so the reference is computed
+     * once for the whole sweep instead of once per cache: each position costs one forward step per cache plus one.
+     * Every cache holds its session at once (one KV cache each, for the whole context).
+     *
+     * @throws IllegalArgumentException when no document has a token to score, or a cache spec is invalid
+     */
+    public List<PerplexityReport> compareCaches(List<String> kvCacheSpecs, List<String> documents,
+                                                PerplexityProgress progress) {
+        if (kvCacheSpecs.isEmpty()) {
+            throw new IllegalArgumentException("no KV cache to evaluate");
+        }
         SessionOptions base = SessionOptions.defaults().withThreads(options.threads());
-        try (Session underTest = Session.open(model, base.withKvCache(options.kvCacheSpec()));
-             Session reference = Session.open(model, base.withKvCache(PerplexityOptions.REFERENCE_KV_CACHE))) {
-            Tally tally = new Tally(model.config().vocabularySize());
+        List<Session> sessions = new ArrayList<>();
+        try (Session reference = Session.open(model, base.withKvCache(PerplexityOptions.REFERENCE_KV_CACHE))) {
+            List<Candidate> candidates = new ArrayList<>();
+            for (String spec : kvCacheSpecs) {
+                Session session = Session.open(model, base.withKvCache(spec));
+                sessions.add(session);
+                candidates.add(new Candidate(spec, session, new Tally(model.config().vocabularySize())));
+            }
+            long start = System.nanoTime();
             int scoredDocuments = 0;
             int skipped = 0;
+            long scoredTokens = 0;
             for (int index = 0; index < documents.size(); index++) {
-                int[] tokens = documentTokens(underTest, documents.get(index));
-                if (scoreDocument(tokens, underTest, reference, tally)) {
+                int[] tokens = documentTokens(reference, documents.get(index));
+                if (scoreDocument(tokens, reference, candidates)) {
                     scoredDocuments++;
+                    scoredTokens += scoredPositions(tokens.length);
                 } else {
                     skipped++;
                 }
-                progress.onDocument(index + 1, documents.size(), tally.scored);
+                progress.onDocument(index + 1, documents.size(), scoredTokens);
             }
-            if (tally.scored == 0) {
+            if (scoredTokens == 0) {
                 throw new IllegalArgumentException("no document has a token to score: each is shorter than 2 tokens"
                         + " or all prompt at prefill fraction " + options.prefillFraction());
             }
-            return new PerplexityReport(scoredDocuments, skipped, tally.scored, options.prefillFraction(),
-                    options.kvCacheSpec(), Math.exp(tally.negativeLogLikelihood / tally.scored),
-                    Math.exp(tally.referenceNegativeLogLikelihood / tally.scored), tally.klSum / tally.scored,
-                    (double) tally.agreements / tally.scored, tally.kvBytes, tally.kvFp16Bytes,
-                    tally.paperRatioSum / scoredDocuments, System.nanoTime() - start);
+            long elapsed = System.nanoTime() - start;
+            List<PerplexityReport> reports = new ArrayList<>();
+            for (Candidate candidate : candidates) {
+                Tally tally = candidate.tally;
+                reports.add(new PerplexityReport(scoredDocuments, skipped, tally.scored, options.prefillFraction(),
+                        candidate.spec, Math.exp(tally.negativeLogLikelihood / tally.scored),
+                        Math.exp(tally.referenceNegativeLogLikelihood / tally.scored), tally.klSum / tally.scored,
+                        (double) tally.agreements / tally.scored, tally.kvBytes, tally.kvFp16Bytes,
+                        tally.paperRatioSum / scoredDocuments, elapsed));
+            }
+            return List.copyOf(reports);
+        } finally {
+            sessions.forEach(Session::close);
         }
+    }
+
+    /** One cache under test: its session and its running sums. */
+    private record Candidate(String spec, Session session, Tally tally) {
     }
 
     /** [BOS] + the document's tokens, cut to context + 1 so that at most context positions are fed. */
@@ -106,29 +145,39 @@ public final class PerplexityEvaluator {
         return options.prefillFraction() == 0;
     }
 
-    /** Runs one document through both sessions from empty caches; false when it has nothing to score. */
-    private boolean scoreDocument(int[] tokens, Session underTest, Session reference, Tally tally) {
+    /**
+     * Runs one document through the reference and every cache from empty caches, position by position; false when
+     * it has nothing to score.
+     */
+    private boolean scoreDocument(int[] tokens, Session reference, List<Candidate> candidates) {
         if (scoredPositions(tokens.length) == 0) {
             return false;
         }
-        underTest.reset();
         reference.reset();
         int prompt = promptLength(tokens.length);
         int[] promptTokens = Arrays.copyOf(tokens, prompt);
-        float[] logits = underTest.prefill(promptTokens);
+        // The reference's logits buffer is reused by its next step: each position is scored by every cache first.
         float[] referenceLogits = reference.prefill(promptTokens);
-        if (scoresPrefillLogits()) {
-            tally.add(logits, referenceLogits, tokens[prompt]);
+        for (Candidate candidate : candidates) {
+            candidate.session.reset();
+            float[] logits = candidate.session.prefill(promptTokens);
+            if (scoresPrefillLogits()) {
+                candidate.tally.add(logits, referenceLogits, tokens[prompt]);
+            }
         }
         for (int position = prompt; position <= tokens.length - 2; position++) {
-            logits = underTest.decode(tokens[position]);
             referenceLogits = reference.decode(tokens[position]);
-            tally.add(logits, referenceLogits, tokens[position + 1]);
+            for (Candidate candidate : candidates) {
+                float[] logits = candidate.session.decode(tokens[position]);
+                candidate.tally.add(logits, referenceLogits, tokens[position + 1]);
+            }
         }
-        KvCacheStats stats = underTest.cacheStats();
-        tally.kvBytes += stats.bytes();
-        tally.kvFp16Bytes += stats.fp16Bytes();
-        tally.paperRatioSum += stats.paperRatio();
+        for (Candidate candidate : candidates) {
+            KvCacheStats stats = candidate.session.cacheStats();
+            candidate.tally.kvBytes += stats.bytes();
+            candidate.tally.kvFp16Bytes += stats.fp16Bytes();
+            candidate.tally.paperRatioSum += stats.paperRatio();
+        }
         return true;
     }
 

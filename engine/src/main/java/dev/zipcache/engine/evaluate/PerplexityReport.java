@@ -17,7 +17,7 @@ package dev.zipcache.engine.evaluate;
  * @param kvFp16Bytes      what the same tokens take as plain fp16, summed the same way
  * @param paperRatio       mean over documents of the cache's compression ratio by the ZipCache paper's formula
  *                         ({@link dev.zipcache.spi.KvCacheStats#paperRatio()}) at the document's end
- * @param elapsedNanos     wall time of the run
+ * @param elapsedNanos     wall time of the run (of the whole sweep when caches were compared in lockstep)
  */
 public record PerplexityReport(int documents, int skippedDocuments, long scoredTokens, double prefillFraction,
                                String kvCacheSpec, double ppl, double pplFullPrecision, double meanKl,

@@ -126,4 +126,28 @@ class PerplexityEvaluatorTest {
         assertThatThrownBy(() -> defaults.withPrefillFraction(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> defaults.withMaxDocuments(0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aLockstepSweepGivesEachCacheTheReportOfItsOwnRun() {
+        List<String> documents = DocumentSplitter.split(text, DocumentSplitter.END_OF_TEXT).subList(0, 6);
+        List<String> specs = List.of("kivi:bits=2", "zipcache", "uniform:bits=4");
+        PerplexityEvaluator evaluator = new PerplexityEvaluator(model, options("fp16"));
+        List<PerplexityReport> swept = evaluator.compareCaches(specs, documents, PerplexityProgress.NONE);
+        assertThat(swept).extracting(PerplexityReport::kvCacheSpec).containsExactlyElementsOf(specs);
+        for (int index = 0; index < specs.size(); index++) {
+            PerplexityReport alone = new PerplexityEvaluator(model, options(specs.get(index)))
+                    .evaluateDocuments(documents, PerplexityProgress.NONE);
+            PerplexityReport inSweep = swept.get(index);
+            assertThat(inSweep.scoredTokens()).isEqualTo(alone.scoredTokens());
+            assertThat(inSweep.kvBytes()).isEqualTo(alone.kvBytes());
+            assertThat(inSweep.kvFp16Bytes()).isEqualTo(alone.kvFp16Bytes());
+            // Same arithmetic on the same inputs; only a JIT-tier change between runs may move the last bits.
+            assertThat(inSweep.ppl()).isCloseTo(alone.ppl(), within(1e-6 * alone.ppl()));
+            assertThat(inSweep.pplFullPrecision()).isCloseTo(alone.pplFullPrecision(), within(1e-6 * alone.ppl()));
+            assertThat(inSweep.meanKl()).isCloseTo(alone.meanKl(), within(1e-6 + 1e-6 * alone.meanKl()));
+        }
+        // The three caches differ, so the sweep did not score one cache three times.
+        assertThat(swept.get(0).ppl()).isNotEqualTo(swept.get(1).ppl());
+        assertThat(swept.get(1).ppl()).isNotEqualTo(swept.get(2).ppl());
+    }
 }
