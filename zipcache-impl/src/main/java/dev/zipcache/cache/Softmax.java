@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * softmax(scale · x) in place, vectorized: at long contexts one exponential per cached token and query head is a
- * large share of a decode step, and the Vector API's lane-wise EXP is several times faster than {@link Math#exp}.
+ * large share of a decode step. The exponential is {@link FloatVectors#exp} (the same bits in every JIT tier, so a
+ * seeded generation repeats exactly), its scalar twin on the tail.
  */
 final class Softmax {
 
@@ -36,15 +37,14 @@ final class Softmax {
         if (bound > 0) {
             FloatVector sums = FloatVector.zero(SPECIES);
             for (; i < bound; i += SPECIES.length()) {
-                FloatVector weights = FloatVector.fromArray(SPECIES, values, i).mul(scale).sub(shift)
-                        .lanewise(VectorOperators.EXP);
+                FloatVector weights = FloatVectors.exp(FloatVector.fromArray(SPECIES, values, i).mul(scale).sub(shift));
                 weights.intoArray(values, i);
                 sums = sums.add(weights);
             }
             sum = sums.reduceLanes(VectorOperators.ADD);
         }
         for (; i < length; i++) {
-            float weight = (float) Math.exp(values[i] * scale - shift);
+            float weight = FloatVectors.expScalar(values[i] * scale - shift);
             values[i] = weight;
             sum += weight;
         }
