@@ -1,6 +1,8 @@
 package dev.zipcache.engine.compute;
 
 import dev.zipcache.spi.KvCache;
+import dev.zipcache.spi.KvCacheGeometry;
+import dev.zipcache.spi.Providers;
 
 /**
  * The transformer forward pass of one sequence on one compute backend: the seam where a second backend (CUDA) plugs
@@ -20,6 +22,16 @@ public interface ForwardPass extends AutoCloseable {
      * @return the logits; for {@code allLogits == false} a buffer reused by the next call
      */
     float[] forward(int[] tokens, int offset, int count, KvCache cache, KvCache.AttentionKind kind, boolean allLogits);
+
+    /**
+     * Creates the KV cache this pass runs with: by default any cache on the class path, chosen by its spec string. A
+     * backend whose caches live in device memory overrides this and accepts the specs it implements.
+     *
+     * @throws IllegalArgumentException for an unknown or invalid spec, or one this backend does not implement
+     */
+    default KvCache createCache(String spec, KvCacheGeometry geometry) {
+        return Providers.createCache(spec, geometry);
+    }
 
     @Override
     void close();

@@ -1,7 +1,6 @@
 package dev.zipcache.engine.generate;
 
-import dev.zipcache.engine.compute.ComputePool;
-import dev.zipcache.engine.compute.CpuForwardPass;
+import dev.zipcache.engine.compute.ComputeBackend;
 import dev.zipcache.engine.compute.ForwardPass;
 import dev.zipcache.engine.model.Model;
 import dev.zipcache.engine.model.ModelConfig;
@@ -10,23 +9,21 @@ import dev.zipcache.engine.tokenizer.TokenDecoder;
 import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
-import dev.zipcache.spi.Providers;
 
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
- * One sequence over a shared {@link Model}: it owns a KV cache (chosen by spec string through the SPI), the forward
- * pass's buffers and a compute pool. A later generation whose prompt extends the tokens already in the cache (a
- * follow-up turn) prefills only the new tokens. Not thread-safe: one generation at a time.
+ * One sequence over a shared {@link Model}: it owns a forward pass on the chosen compute backend (with its buffers and
+ * threads) and a KV cache, chosen by spec string, that the backend creates. A later generation whose prompt extends
+ * the tokens already in the cache (a follow-up turn) prefills only the new tokens. Not thread-safe: one generation at a time.
  */
 public final class Session implements AutoCloseable {
 
     private final Model model;
     private final String cacheSpec;
     private final KvCache cache;
-    private final ComputePool pool;
     private final ForwardPass forwardPass;
     /** The tokens whose keys and values are in the cache, in order. */
     private final int[] history;
@@ -37,17 +34,24 @@ public final class Session implements AutoCloseable {
         this.model = model;
         ModelConfig config = model.config();
         this.cacheSpec = options.kvCacheSpec();
-        this.cache = Providers.createCache(options.kvCacheSpec(), new KvCacheGeometry(config.layers(),
-                config.kvHeads(), config.heads(), config.headDimension(), config.contextLength()));
-        this.pool = new ComputePool(options.threads());
-        this.forwardPass = new CpuForwardPass(config, model.weights(), pool, options.maxBatch());
+        this.forwardPass = ComputeBackend.named(options.device()).open(config, model.weights(), options.threads(),
+                options.maxBatch());
+        try {
+            this.cache = forwardPass.createCache(options.kvCacheSpec(), new KvCacheGeometry(config.layers(),
+                    config.kvHeads(), config.heads(), config.headDimension(), config.contextLength()));
+        } catch (RuntimeException failure) {
+            forwardPass.close();
+            throw failure;
+        }
         this.history = new int[config.contextLength() + 1];
     }
 
     /**
      * Opens a session.
      *
-     * @throws IllegalArgumentException for an unknown or invalid cache spec
+     * @throws IllegalArgumentException for an unknown or invalid cache spec or device, or a cache the device does not
+     *                                  implement
+     * @throws dev.zipcache.engine.compute.DeviceUnavailableException when the device or its driver is missing
      */
     public static Session open(Model model, SessionOptions options) {
         return new Session(model, options);
@@ -218,8 +222,8 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
-        forwardPass.close();
-        pool.close();
+        // The cache first: a device cache frees its memory through the pass's device.
         cache.close();
+        forwardPass.close();
     }
 }
