@@ -1,0 +1,491 @@
+// The zipcache forward pass on an NVIDIA GPU. Compiled to PTX by nvcc (cuda/pom.xml, profile "nvcc"); the PTX is
+// committed under src/main/resources/dev/zipcache/cuda/kernels.ptx and loaded with cuModuleLoadData, so neither
+// NVRTC nor the CUDA runtime is needed at run time.
+//
+// Conventions (mirrored by dev.zipcache.cuda.KernelLaunches, which is the only caller):
+//  - every kernel is extern "C", so its PTX entry name is the C name;
+//  - activations are row-major float arrays: a batch row b of width n starts at b * n;
+//  - a weight matrix has rows × cols elements in its GGUF type, repacked on upload (WeightPacking.java):
+//      F32   data: float[rows * cols]
+//      F16   data: IEEE half[rows * cols]
+//      BF16  data: bfloat16[rows * cols]
+//      Q8_0  data: int8 quants[rows * cols];  scales: half[rows * cols / 32]
+//      Q4_0  data: uint8 nibbles[rows * cols / 2], each 32-element block's 16 bytes in GGUF order (byte j holds
+//            element j in its low and element j + 16 in its high nibble);  scales: half[rows * cols / 32]
+//    so that the quants of consecutive columns are consecutive bytes (coalesced) and the block scales aligned;
+//  - the fp16 KV cache of one layer is half[kvHeads][maxTokens][headDimension] for keys and the same for values.
+
+#include <cuda_fp16.h>
+
+#define TYPE_F32 0
+#define TYPE_F16 1
+#define TYPE_BF16 2
+#define TYPE_Q8_0 3
+#define TYPE_Q4_0 4
+
+__device__ __forceinline__ float half_bits_to_float(unsigned short bits) {
+    return __half2float(__ushort_as_half(bits));
+}
+
+// Element (row, col) of a repacked weight matrix, as a float: the definition of each type (FORMATS.md §2).
+template <int TYPE>
+__device__ __forceinline__ float weight_at(const void* data, const unsigned short* scales, long row, int col,
+                                           int cols) {
+    long index = row * cols + col;
+    if (TYPE == TYPE_F32) {
+        return ((const float*) data)[index];
+    } else if (TYPE == TYPE_F16) {
+        return half_bits_to_float(((const unsigned short*) data)[index]);
+    } else if (TYPE == TYPE_BF16) {
+        return __uint_as_float(((unsigned int) ((const unsigned short*) data)[index]) << 16);
+    } else if (TYPE == TYPE_Q8_0) {
+        float scale = half_bits_to_float(scales[index >> 5]);
+        return scale * (float) ((const signed char*) data)[index];
+    } else {
+        float scale = half_bits_to_float(scales[index >> 5]);
+        int within = (int) (index & 31);
+        unsigned int packed = ((const unsigned char*) data)[(index >> 5) * 16 + (within & 15)];
+        int q = within < 16 ? (int) (packed & 15) : (int) (packed >> 4);
+        return scale * (float) (q - 8);
+    }
+}
+
+__device__ __forceinline__ float warp_sum(float value) {
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        value += __shfl_xor_sync(0xffffffffu, value, offset);
+    }
+    return value;
+}
+
+__device__ __forceinline__ float warp_max(float value) {
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
+    }
+    return value;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Embedding: out[b, :] = row tokens[b] of the table. Grid (count), block 256.
+
+template <int TYPE>
+__device__ void embed(const void* data, const unsigned short* scales, int cols, const int* tokens, float* out) {
+    int b = blockIdx.x;
+    long row = tokens[b];
+    for (int col = threadIdx.x; col < cols; col += blockDim.x) {
+        out[(long) b * cols + col] = weight_at<TYPE>(data, scales, row, col, cols);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matrix-vector products for decode: out[b, r] = Σ_c W[r, c] · in[b, c]. One warp per output row, four consecutive
+// columns per lane and step, so a warp reads 128 consecutive elements of the row at a time. Grid (ceil(rows / 8),
+// batch), block 256 (8 warps).
+
+template <int TYPE>
+__device__ void gemv(const void* data, const unsigned short* scales, int rows, int cols, const float* in,
+                     float* out) {
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    long row = (long) blockIdx.x * (blockDim.x >> 5) + warp;
+    if (row >= rows) {
+        return;
+    }
+    const float* x = in + (long) blockIdx.y * cols;
+    float sum = 0.f;
+    int quads = cols >> 2;
+    for (int quad = lane; quad < quads; quad += 32) {
+        int col = quad << 2;
+        // Scalar loads: a batch row's start need not be 16-byte aligned when cols is not a multiple of 4.
+        sum += weight_at<TYPE>(data, scales, row, col, cols) * x[col];
+        sum += weight_at<TYPE>(data, scales, row, col + 1, cols) * x[col + 1];
+        sum += weight_at<TYPE>(data, scales, row, col + 2, cols) * x[col + 2];
+        sum += weight_at<TYPE>(data, scales, row, col + 3, cols) * x[col + 3];
+    }
+    for (int col = (quads << 2) + lane; col < cols; col += 32) {
+        sum += weight_at<TYPE>(data, scales, row, col, cols) * x[col];
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) {
+        out[(long) blockIdx.y * rows + row] = sum;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tiled matrix-matrix product for prefill, same formula as gemv. A block computes a 64 (rows) × 64 (batch) tile of
+// the output, 4 × 4 per thread, stepping through the columns 16 at a time with both operands' slices in shared
+// memory: each weight element is read from global memory once per 64 batch rows. Grid (ceil(rows / 64),
+// ceil(batch / 64)), block (16, 16).
+
+#define GEMM_TILE 64
+#define GEMM_STEP 16
+
+template <int TYPE>
+__device__ void gemm(const void* data, const unsigned short* scales, int rows, int cols, const float* in, int batch,
+                     float* out) {
+    __shared__ float weights[GEMM_STEP][GEMM_TILE + 1];
+    __shared__ float inputs[GEMM_STEP][GEMM_TILE + 1];
+    int tx = threadIdx.x;
+    int ty = threadIdx.y;
+    int thread = ty * 16 + tx;
+    int rowBase = blockIdx.x * GEMM_TILE;
+    int batchBase = blockIdx.y * GEMM_TILE;
+    float acc[4][4];
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) {
+            acc[i][j] = 0.f;
+        }
+    }
+    for (int step = 0; step < cols; step += GEMM_STEP) {
+        for (int i = thread; i < GEMM_TILE * GEMM_STEP; i += 256) {
+            // Neighbouring threads take neighbouring columns of one row: coalesced reads of both operands.
+            int r = i / GEMM_STEP;
+            int k = i % GEMM_STEP;
+            int col = step + k;
+            int row = rowBase + r;
+            int b = batchBase + r;
+            weights[k][r] = row < rows && col < cols ? weight_at<TYPE>(data, scales, row, col, cols) : 0.f;
+            inputs[k][r] = b < batch && col < cols ? in[(long) b * cols + col] : 0.f;
+        }
+        __syncthreads();
+        for (int k = 0; k < GEMM_STEP; k++) {
+            float w[4];
+            float x[4];
+            for (int i = 0; i < 4; i++) {
+                w[i] = weights[k][tx + 16 * i];
+                x[i] = inputs[k][ty + 16 * i];
+            }
+            for (int i = 0; i < 4; i++) {
+                for (int j = 0; j < 4; j++) {
+                    acc[i][j] += w[i] * x[j];
+                }
+            }
+        }
+        __syncthreads();
+    }
+    for (int i = 0; i < 4; i++) {
+        int row = rowBase + tx + 16 * i;
+        for (int j = 0; j < 4; j++) {
+            int b = batchBase + ty + 16 * j;
+            if (row < rows && b < batch) {
+                out[(long) b * rows + row] = acc[i][j];
+            }
+        }
+    }
+}
+
+// One entry point per weight type and kernel: the host picks the name by the matrix's type.
+#define WEIGHT_KERNELS(SUFFIX, TYPE)                                                                                 \
+    extern "C" __global__ void embed_##SUFFIX(const void* data, const unsigned short* scales, int cols,              \
+                                              const int* tokens, float* out) {                                      \
+        embed<TYPE>(data, scales, cols, tokens, out);                                                                \
+    }                                                                                                                \
+    extern "C" __global__ void gemv_##SUFFIX(const void* data, const unsigned short* scales, int rows, int cols,     \
+                                             const float* in, float* out) {                                         \
+        gemv<TYPE>(data, scales, rows, cols, in, out);                                                               \
+    }                                                                                                                \
+    extern "C" __global__ void __launch_bounds__(256) gemm_##SUFFIX(const void* data, const unsigned short* scales,  \
+                                             int rows, int cols, const float* in, int batch, float* out) {          \
+        gemm<TYPE>(data, scales, rows, cols, in, batch, out);                                                        \
+    }
+
+WEIGHT_KERNELS(f32, TYPE_F32)
+WEIGHT_KERNELS(f16, TYPE_F16)
+WEIGHT_KERNELS(bf16, TYPE_BF16)
+WEIGHT_KERNELS(q8_0, TYPE_Q8_0)
+WEIGHT_KERNELS(q4_0, TYPE_Q4_0)
+
+// ---------------------------------------------------------------------------------------------------------------
+// RMSNorm: out[b, :] = x[b, :] / sqrt(mean(x[b, :]²) + ε) ⊙ weight. Grid (batch), block 256.
+
+extern "C" __global__ void rms_norm(const float* x, const float* weight, int size, float epsilon, float* out) {
+    __shared__ float partial[32];
+    const float* row = x + (long) blockIdx.x * size;
+    float sum = 0.f;
+    for (int i = threadIdx.x; i < size; i += blockDim.x) {
+        sum += row[i] * row[i];
+    }
+    sum = warp_sum(sum);
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    if (lane == 0) {
+        partial[warp] = sum;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        int warps = blockDim.x >> 5;
+        sum = lane < warps ? partial[lane] : 0.f;
+        sum = warp_sum(sum);
+        if (lane == 0) {
+            partial[0] = sum;
+        }
+    }
+    __syncthreads();
+    float scale = 1.0f / sqrtf(partial[0] / size + epsilon);
+    float* target = out + (long) blockIdx.x * size;
+    for (int i = threadIdx.x; i < size; i += blockDim.x) {
+        target[i] = weight[i] * (scale * row[i]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// RoPE in place on rows × heads head vectors. The host computes cos/sin of each (row, pair) exactly as the CPU
+// backend does and uploads them: table[row * pairs + i]. halves = 0 rotates (2i, 2i + 1) (Llama), 1 rotates
+// (i, i + pairs) (NeoX / Qwen2). Grid (rows × heads), block 64.
+
+extern "C" __global__ void rope(float* vectors, int heads, int headDimension, int pairs, const float* cosines,
+                                const float* sines, int halves) {
+    int row = blockIdx.x / heads;
+    float* head = vectors + (long) blockIdx.x * headDimension;
+    for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
+        int first = halves ? i : 2 * i;
+        int second = halves ? i + pairs : first + 1;
+        float cosine = cosines[row * pairs + i];
+        float sine = sines[row * pairs + i];
+        float a = head[first];
+        float b = head[second];
+        head[first] = a * cosine - b * sine;
+        head[second] = a * sine + b * cosine;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Element-wise kernels. Grid ceil(n / 256), block 256.
+
+// gate ← silu(gate) ⊙ up (SwiGLU).
+extern "C" __global__ void swiglu(float* gate, const float* up, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        float g = gate[i];
+        gate[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+// x ← x + delta (residual).
+extern "C" __global__ void add_in_place(float* x, const float* delta, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        x[i] += delta[i];
+    }
+}
+
+// x[b, :] ← x[b, :] + bias for n = batch × width elements (Qwen2's Q, K, V biases).
+extern "C" __global__ void add_bias(float* x, const float* bias, int width, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        x[i] += bias[i % width];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// fp16 KV cache. Append count tokens' keys and values ([token][kvHead][d] floats) at position.. of one layer.
+// Grid ceil(count × kvHeads × headDimension / 256), block 256.
+
+extern "C" __global__ void kv_append_f16(const float* keys, const float* values, int count, int kvHeads,
+                                         int headDimension, int maxTokens, int position, unsigned short* keyCache,
+                                         unsigned short* valueCache) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    int width = kvHeads * headDimension;
+    if (i >= count * width) {
+        return;
+    }
+    int token = i / width;
+    int head = (i % width) / headDimension;
+    int d = i % headDimension;
+    long target = ((long) head * maxTokens + position + token) * headDimension + d;
+    keyCache[target] = __half_as_ushort(__float2half_rn(keys[i]));
+    valueCache[target] = __half_as_ushort(__float2half_rn(values[i]));
+}
+
+#define MAX_HEAD_DIMENSION 256
+#define ATTENTION_WARPS 4
+
+// Causal attention of rows query rows over the fp16 cache, one (query head, row) per block, for decode and for head
+// dimensions the tiled kernel does not take. Row r sits at firstPosition + r and sees positions 0..firstPosition + r.
+// Each warp streams every fourth token with an online softmax (running max m, sum l, weighted values acc), so no
+// score vector is stored; the four partial states are then merged. Grid (queryHeads, rows), block 128.
+extern "C" __global__ void attention_rows_f16(const float* queries, const unsigned short* keyCache,
+                                              const unsigned short* valueCache, int queryHeads, int kvHeads,
+                                              int headDimension, int maxTokens, int firstPosition, float scale,
+                                              float* out) {
+    __shared__ float warpMax[ATTENTION_WARPS];
+    __shared__ float warpSum[ATTENTION_WARPS];
+    __shared__ float warpAcc[ATTENTION_WARPS][MAX_HEAD_DIMENSION];
+    int head = blockIdx.x;
+    int row = blockIdx.y;
+    int kvHead = head / (queryHeads / kvHeads);
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    int last = firstPosition + row;
+    const float* query = queries + ((long) row * queryHeads + head) * headDimension;
+    const unsigned short* keys = keyCache + (long) kvHead * maxTokens * headDimension;
+    const unsigned short* values = valueCache + (long) kvHead * maxTokens * headDimension;
+    float q[MAX_HEAD_DIMENSION / 32];
+    float acc[MAX_HEAD_DIMENSION / 32];
+    for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+        int d = lane + 32 * i;
+        q[i] = d < headDimension ? query[d] : 0.f;
+        acc[i] = 0.f;
+    }
+    float m = -INFINITY;
+    float l = 0.f;
+    for (int t = warp; t <= last; t += ATTENTION_WARPS) {
+        const unsigned short* key = keys + (long) t * headDimension;
+        float s = 0.f;
+        for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < headDimension) {
+                s += q[i] * half_bits_to_float(key[d]);
+            }
+        }
+        s = warp_sum(s) * scale;
+        float newMax = fmaxf(m, s);
+        float correction = expf(m - newMax);
+        float p = expf(s - newMax);
+        l = l * correction + p;
+        const unsigned short* value = values + (long) t * headDimension;
+        for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < headDimension) {
+                acc[i] = acc[i] * correction + p * half_bits_to_float(value[d]);
+            }
+        }
+        m = newMax;
+    }
+    if (lane == 0) {
+        warpMax[warp] = m;
+        warpSum[warp] = l;
+    }
+    for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+        int d = lane + 32 * i;
+        if (d < headDimension) {
+            warpAcc[warp][d] = acc[i];
+        }
+    }
+    __syncthreads();
+    float total = -INFINITY;
+    for (int w = 0; w < ATTENTION_WARPS; w++) {
+        total = fmaxf(total, warpMax[w]);
+    }
+    float sum = 0.f;
+    for (int w = 0; w < ATTENTION_WARPS; w++) {
+        // A warp that saw no token has m = -inf and contributes nothing.
+        sum += warpMax[w] == -INFINITY ? 0.f : warpSum[w] * expf(warpMax[w] - total);
+    }
+    float* target = out + ((long) row * queryHeads + head) * headDimension;
+    for (int d = threadIdx.x; d < headDimension; d += blockDim.x) {
+        float value = 0.f;
+        for (int w = 0; w < ATTENTION_WARPS; w++) {
+            if (warpMax[w] != -INFINITY) {
+                value += warpAcc[w][d] * expf(warpMax[w] - total);
+            }
+        }
+        target[d] = value / sum;
+    }
+}
+
+#define TILE_QUERIES 16
+#define TILE_TOKENS 32
+#define TILE_HEAD_DIMENSION 128
+
+// Tiled causal attention for prefill (flash-attention style: no rows × tokens score matrix). A block takes 16 query
+// rows of one query head; its 4 warps own 4 rows each. Keys and values stream through shared memory 32 tokens at a
+// time; lane j scores token j of the tile against a row, and the row's online softmax state (m, l, acc) is updated
+// once per tile. For head dimensions up to 128. Grid (queryHeads, ceil(rows / 16)), block 128.
+extern "C" __global__ void attention_prefill_f16(const float* queries, const unsigned short* keyCache,
+                                                 const unsigned short* valueCache, int queryHeads, int kvHeads,
+                                                 int headDimension, int maxTokens, int firstPosition, int rows,
+                                                 float scale, float* out) {
+    __shared__ float tileQueries[TILE_QUERIES][TILE_HEAD_DIMENSION];
+    // One float of padding per key row: lanes read different rows at the same d, so rows must not share a bank.
+    __shared__ float tileKeys[TILE_TOKENS][TILE_HEAD_DIMENSION + 1];
+    __shared__ float tileValues[TILE_TOKENS][TILE_HEAD_DIMENSION];
+    int head = blockIdx.x;
+    int rowBase = blockIdx.y * TILE_QUERIES;
+    int kvHead = head / (queryHeads / kvHeads);
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    const unsigned short* keys = keyCache + (long) kvHead * maxTokens * headDimension;
+    const unsigned short* values = valueCache + (long) kvHead * maxTokens * headDimension;
+    for (int i = threadIdx.x; i < TILE_QUERIES * headDimension; i += blockDim.x) {
+        int r = i / headDimension;
+        int d = i % headDimension;
+        int row = rowBase + r;
+        tileQueries[r][d] = row < rows ? queries[((long) row * queryHeads + head) * headDimension + d] : 0.f;
+    }
+    float m[4];
+    float l[4];
+    float acc[4][TILE_HEAD_DIMENSION / 32];
+    for (int r = 0; r < 4; r++) {
+        m[r] = -INFINITY;
+        l[r] = 0.f;
+        for (int i = 0; i < TILE_HEAD_DIMENSION / 32; i++) {
+            acc[r][i] = 0.f;
+        }
+    }
+    int lastRow = min(rowBase + TILE_QUERIES, rows) - 1;
+    int lastToken = firstPosition + lastRow;
+    for (int tileStart = 0; tileStart <= lastToken; tileStart += TILE_TOKENS) {
+        __syncthreads();
+        for (int i = threadIdx.x; i < TILE_TOKENS * headDimension; i += blockDim.x) {
+            int j = i / headDimension;
+            int d = i % headDimension;
+            int token = tileStart + j;
+            bool present = token <= lastToken;
+            long source = (long) token * headDimension + d;
+            tileKeys[j][d] = present ? half_bits_to_float(keys[source]) : 0.f;
+            tileValues[j][d] = present ? half_bits_to_float(values[source]) : 0.f;
+        }
+        __syncthreads();
+        for (int r = 0; r < 4; r++) {
+            int local = warp * 4 + r;
+            int row = rowBase + local;
+            if (row >= rows) {
+                continue;
+            }
+            int position = firstPosition + row;
+            int token = tileStart + lane;
+            float s = -INFINITY;
+            if (token <= position) {
+                float dot = 0.f;
+                for (int d = 0; d < headDimension; d++) {
+                    dot += tileQueries[local][d] * tileKeys[lane][d];
+                }
+                s = dot * scale;
+            }
+            float tileMax = warp_max(s);
+            if (tileMax == -INFINITY) {
+                continue;  // the whole tile lies after this row's position (uniform over the warp)
+            }
+            float newMax = fmaxf(m[r], tileMax);
+            float correction = expf(m[r] - newMax);
+            float p = token <= position ? expf(s - newMax) : 0.f;
+            l[r] = l[r] * correction + warp_sum(p);
+            for (int i = 0; i < TILE_HEAD_DIMENSION / 32; i++) {
+                acc[r][i] *= correction;
+            }
+            for (int j = 0; j < TILE_TOKENS; j++) {
+                float pj = __shfl_sync(0xffffffffu, p, j);
+                for (int i = 0; i < TILE_HEAD_DIMENSION / 32; i++) {
+                    int d = lane + 32 * i;
+                    if (d < headDimension) {
+                        acc[r][i] += pj * tileValues[j][d];
+                    }
+                }
+            }
+            m[r] = newMax;
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        int row = rowBase + warp * 4 + r;
+        if (row >= rows) {
+            continue;
+        }
+        float* target = out + ((long) row * queryHeads + head) * headDimension;
+        for (int i = 0; i < TILE_HEAD_DIMENSION / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < headDimension) {
+                target[d] = acc[r][i] / l[r];
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.zipcache.cuda;
+
+import dev.zipcache.engine.compute.ForwardPass;
+import dev.zipcache.engine.model.ModelConfig;
+import dev.zipcache.engine.model.RopeStyle;
+import dev.zipcache.spi.KvCache;
+import dev.zipcache.spi.KvCacheGeometry;
+import dev.zipcache.spi.Spec;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The forward pass on a GPU, step for step the CPU backend's (ARCHITECTURE.md "Data flow"): per layer RMSNorm → Q, K,
+ * V → RoPE → fp16 cache append → causal attention → output projection → residual → RMSNorm → SwiGLU feed-forward →
+ * residual; then the final norm and the classifier for the rows whose logits are wanted, which alone are copied back.
+ * Activations stay on the device between kernels; per batch the host uploads only the token ids and the RoPE table.
+ * Prompts run in batches of up to {@code maxBatch} tokens through the tiled kernels; one token through the
+ * matrix-vector ones.
+ */
+final class CudaForwardPass implements ForwardPass {
+
+    /** Prompt tokens per batch when the session asks for fewer: a GPU wants large batches. */
+    static final int MIN_MAX_BATCH = 512;
+
+    private final Device device;
+    private final DeviceWeights weights;
+    private final Runnable release;
+    private final ModelConfig config;
+    private final int maxBatch;
+    private final RopeTable rope;
+    private final boolean ropeHalves;
+    private final float attentionScale;
+    private final List<DevicePointer> buffers = new ArrayList<>();
+
+    private final DevicePointer tokenIds;
+    private final DevicePointer cosines;
+    private final DevicePointer sines;
+    private final DevicePointer residual;
+    private final DevicePointer normalized;
+    private final DevicePointer queries;
+    private final DevicePointer keys;
+    private final DevicePointer values;
+    private final DevicePointer attention;
+    private final DevicePointer projected;
+    private final DevicePointer gate;
+    private final DevicePointer up;
+    private final DevicePointer logits;
+    private final float[] lastLogits;
+    private final int[] batchTokens;
+    private boolean closed;
+
+    /**
+     * @param release      runs on {@link #close()}, after this pass freed its buffers (the backend's reference count
+     *                     of the shared weights)
+     * @param ropeDivisors per-frequency RoPE divisors (Llama 3.1's {@code rope_freqs}), or null
+     */
+    CudaForwardPass(Device device, DeviceWeights weights, Runnable release, ModelConfig config, float[] ropeDivisors,
+                    int maxBatch) {
+        if (config.headDimension() > KernelLaunches.MAX_HEAD_DIMENSION) {
+            throw new IllegalArgumentException("head dimension " + config.headDimension() + " is over the CUDA "
+                    + "attention kernels' " + KernelLaunches.MAX_HEAD_DIMENSION + "; use --device cpu");
+        }
+        this.device = device;
+        this.weights = weights;
+        this.release = release;
+        this.config = config;
+        this.maxBatch = maxBatch;
+        this.rope = new RopeTable(config, ropeDivisors, maxBatch);
+        this.ropeHalves = config.architecture().ropeStyle() == RopeStyle.HALVES;
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDimension()));
+        int width = config.embeddingLength();
+        try {
+            tokenIds = floats(maxBatch);
+            cosines = floats((long) maxBatch * rope.pairs());
+            sines = floats((long) maxBatch * rope.pairs());
+            residual = floats((long) maxBatch * width);
+            normalized = floats((long) maxBatch * Math.max(width, config.queryWidth()));
+            queries = floats((long) maxBatch * config.queryWidth());
+            keys = floats((long) maxBatch * config.kvWidth());
+            values = floats((long) maxBatch * config.kvWidth());
+            attention = floats((long) maxBatch * config.queryWidth());
+            projected = floats((long) maxBatch * width);
+            gate = floats((long) maxBatch * config.feedForwardLength());
+            up = floats((long) maxBatch * config.feedForwardLength());
+            logits = floats((long) maxBatch * config.vocabularySize());
+        } catch (RuntimeException failure) {
+            close();
+            throw failure;
+        }
+        this.lastLogits = new float[config.vocabularySize()];
+        this.batchTokens = new int[maxBatch];
+    }
+
+    /** Prompt tokens per batch. */
+    int maxBatch() {
+        return maxBatch;
+    }
+
+    @Override
+    public KvCache createCache(String spec, KvCacheGeometry geometry) {
+        Spec parsed = Spec.parse(spec);
+        if (!parsed.name().equals(CudaKvCache.SPEC) || !parsed.options().isEmpty()) {
+            throw new IllegalArgumentException("KV cache '" + spec + "' is not implemented on the CUDA device yet; "
+                    + "available there: " + CudaKvCache.SPEC + " (zipcache, kivi and the others run with --device "
+                    + "cpu)");
+        }
+        return new CudaKvCache(device, geometry);
+    }
+
+    @Override
+    public float[] forward(int[] tokens, int offset, int count, KvCache cache, KvCache.AttentionKind kind,
+                           boolean allLogits) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("nothing to run: " + count + " tokens");
+        }
+        if (!(cache instanceof CudaKvCache deviceCache) || deviceCache.device() != device) {
+            throw new IllegalArgumentException("the CUDA forward pass runs only with a cache it created "
+                    + "(createCache), got " + cache.getClass().getName());
+        }
+        if (cache.length() + count > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + (cache.length() + count)
+                    + " tokens exceeds the model's context of " + config.contextLength());
+        }
+        deviceCache.checkRoom(count);
+        float[] result = allLogits ? new float[count * config.vocabularySize()] : lastLogits;
+        for (int done = 0; done < count; ) {
+            int batch = Math.min(maxBatch, count - done);
+            boolean wantLogits = allLogits || done + batch == count;
+            runBatch(tokens, offset + done, batch, deviceCache, kind, wantLogits ? result : null,
+                    allLogits ? done : -1);
+            done += batch;
+        }
+        if (kind == KvCache.AttentionKind.PREFILL) {
+            cache.endPrefill();
+        }
+        return result;
+    }
+
+    private void runBatch(int[] tokens, int offset, int rows, CudaKvCache cache, KvCache.AttentionKind kind,
+                          float[] result, int firstLogitRow) {
+        int width = config.embeddingLength();
+        int position = cache.length();
+        for (int row = 0; row < rows; row++) {
+            int token = tokens[offset + row];
+            if (token < 0 || token >= config.vocabularySize()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of "
+                        + config.vocabularySize());
+            }
+            batchTokens[row] = token;
+        }
+        device.upload(tokenIds, batchTokens, rows);
+        device.launch(KernelLaunches.embed(weights.tokenEmbedding(), tokenIds, rows, residual));
+        RopeTable table = rope;
+        table.prepare(position, rows);
+        device.upload(cosines, table.cosines, rows * table.pairs());
+        device.upload(sines, table.sines, rows * table.pairs());
+        for (int layer = 0; layer < config.layers(); layer++) {
+            DeviceWeights.Layer weightsOfLayer = weights.layers().get(layer);
+            attentionBlock(layer, weightsOfLayer, rows, position, cache);
+            feedForwardBlock(weightsOfLayer, rows);
+        }
+        cache.commit(rows, kind);
+        if (result != null) {
+            classify(rows, result, firstLogitRow, width);
+        }
+    }
+
+    private void attentionBlock(int layer, DeviceWeights.Layer layerWeights, int rows, int position,
+                                CudaKvCache cache) {
+        int width = config.embeddingLength();
+        device.launch(KernelLaunches.rmsNorm(residual, layerWeights.attentionNorm(), width, config.rmsEpsilon(), rows,
+                normalized));
+        device.launch(KernelLaunches.matmul(layerWeights.query(), normalized, rows, queries));
+        device.launch(KernelLaunches.matmul(layerWeights.key(), normalized, rows, keys));
+        device.launch(KernelLaunches.matmul(layerWeights.value(), normalized, rows, values));
+        if (layerWeights.queryBias() != null) {
+            device.launch(KernelLaunches.addBias(queries, layerWeights.queryBias(), config.queryWidth(), rows));
+            device.launch(KernelLaunches.addBias(keys, layerWeights.keyBias(), config.kvWidth(), rows));
+            device.launch(KernelLaunches.addBias(values, layerWeights.valueBias(), config.kvWidth(), rows));
+        }
+        int pairs = rope.pairs();
+        device.launch(KernelLaunches.rope(queries, rows, config.heads(), config.headDimension(), pairs, cosines, sines,
+                ropeHalves));
+        device.launch(KernelLaunches.rope(keys, rows, config.kvHeads(), config.headDimension(), pairs, cosines, sines,
+                ropeHalves));
+        device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
+                cache.geometry().maxTokens(), position, cache.keys(layer), cache.values(layer)));
+        device.launch(KernelLaunches.attention(queries, cache.keys(layer), cache.values(layer), config.heads(),
+                config.kvHeads(), config.headDimension(), cache.geometry().maxTokens(), position, rows,
+                attentionScale, attention));
+        device.launch(KernelLaunches.matmul(layerWeights.output(), attention, rows, projected));
+        device.launch(KernelLaunches.add(residual, projected, rows * width));
+    }
+
+    private void feedForwardBlock(DeviceWeights.Layer layerWeights, int rows) {
+        int width = config.embeddingLength();
+        int hidden = config.feedForwardLength();
+        device.launch(KernelLaunches.rmsNorm(residual, layerWeights.feedForwardNorm(), width, config.rmsEpsilon(),
+                rows, normalized));
+        device.launch(KernelLaunches.matmul(layerWeights.gate(), normalized, rows, gate));
+        device.launch(KernelLaunches.matmul(layerWeights.up(), normalized, rows, up));
+        device.launch(KernelLaunches.swiGlu(gate, up, rows * hidden));
+        device.launch(KernelLaunches.matmul(layerWeights.down(), gate, rows, projected));
+        device.launch(KernelLaunches.add(residual, projected, rows * width));
+    }
+
+    /** Final norm and classifier for the last row (or every row when {@code firstLogitRow ≥ 0}); copies them back. */
+    private void classify(int rows, float[] result, int firstLogitRow, int width) {
+        int vocabulary = config.vocabularySize();
+        int from = firstLogitRow < 0 ? rows - 1 : 0;
+        int outRows = rows - from;
+        device.launch(KernelLaunches.rmsNorm(residual.plusFloats((long) from * width), weights.outputNorm(), width,
+                config.rmsEpsilon(), outRows, normalized));
+        device.launch(KernelLaunches.matmul(weights.classifier(), normalized, outRows, logits));
+        int target = firstLogitRow < 0 ? 0 : firstLogitRow * vocabulary;
+        device.download(logits, result, target, outRows * vocabulary);
+    }
+
+    private DevicePointer floats(long count) {
+        DevicePointer pointer = device.allocate(count * Float.BYTES);
+        buffers.add(pointer);
+        return pointer;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (DevicePointer buffer : buffers) {
+            device.free(buffer);
+        }
+        buffers.clear();
+        release.run();
+    }
+}

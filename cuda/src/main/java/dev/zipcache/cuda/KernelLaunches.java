@@ -1,0 +1,135 @@
+package dev.zipcache.cuda;
+
+import java.util.List;
+
+/**
+ * The launches of the kernels in {@code kernels.cu}: which entry, what grid and block, and the arguments in the
+ * entry's parameter order. Pure functions, so the tests check every launch's shape and arguments against the PTX
+ * without a GPU. The constants repeat the kernels' {@code #define}s.
+ */
+final class KernelLaunches {
+
+    /** Batches below this many rows use the matrix-vector kernel; larger ones the tiled matrix-matrix kernel. */
+    static final int GEMM_MIN_BATCH = 4;
+    /** gemv: warps (output rows) per block of 256 threads. */
+    static final int GEMV_ROWS_PER_BLOCK = 8;
+    /** gemm: the output tile (rows and batch rows) of a 16 × 16 block. */
+    static final int GEMM_TILE = 64;
+    /** Element-wise kernels: threads per block. */
+    static final int ELEMENTWISE_BLOCK = 256;
+    /** attention_rows_f16: the largest head dimension (8 values per lane). */
+    static final int MAX_HEAD_DIMENSION = 256;
+    /** attention_prefill_f16: query rows per block and the largest head dimension of its shared-memory tiles. */
+    static final int TILE_QUERIES = 16;
+    static final int TILE_HEAD_DIMENSION = 128;
+
+    private KernelLaunches() {
+    }
+
+    /** out[b, :] = table row tokens[b], for {@code count} tokens. */
+    static Launch embed(DeviceMatrix table, DevicePointer tokens, int count, DevicePointer out) {
+        return new Launch("embed_" + WeightPacking.kernelSuffix(table.type()), count, 1, 256, 1,
+                List.of(address(table.data()), address(table.scales()), integer(table.columns()), address(tokens),
+                        address(out)));
+    }
+
+    /** out[b, r] = Σ_c W[r, c] · in[b, c] for {@code batch} rows: gemv for decode, tiled gemm for prefill. */
+    static Launch matmul(DeviceMatrix matrix, DevicePointer in, int batch, DevicePointer out) {
+        String suffix = WeightPacking.kernelSuffix(matrix.type());
+        if (batch < GEMM_MIN_BATCH) {
+            return new Launch("gemv_" + suffix, ceilDiv(matrix.rows(), GEMV_ROWS_PER_BLOCK), batch, 256, 1,
+                    List.of(address(matrix.data()), address(matrix.scales()), integer(matrix.rows()),
+                            integer(matrix.columns()), address(in), address(out)));
+        }
+        return new Launch("gemm_" + suffix, ceilDiv(matrix.rows(), GEMM_TILE), ceilDiv(batch, GEMM_TILE), 16, 16,
+                List.of(address(matrix.data()), address(matrix.scales()), integer(matrix.rows()),
+                        integer(matrix.columns()), address(in), integer(batch), address(out)));
+    }
+
+    /** out[b, :] = RMSNorm(x[b, :]) ⊙ weight for {@code rows} rows of {@code size}. */
+    static Launch rmsNorm(DevicePointer x, DevicePointer weight, int size, float epsilon, int rows,
+                          DevicePointer out) {
+        return new Launch("rms_norm", rows, 1, 256, 1,
+                List.of(address(x), address(weight), integer(size), real(epsilon), address(out)));
+    }
+
+    /** Rotates {@code rows × heads} head vectors in place with the uploaded cos/sin table of {@code pairs} per row. */
+    static Launch rope(DevicePointer vectors, int rows, int heads, int headDimension, int pairs, DevicePointer cosines,
+                       DevicePointer sines, boolean halves) {
+        return new Launch("rope", rows * heads, 1, 64, 1,
+                List.of(address(vectors), integer(heads), integer(headDimension), integer(pairs), address(cosines),
+                        address(sines), integer(halves ? 1 : 0)));
+    }
+
+    /** gate ← silu(gate) ⊙ up over {@code n} elements. */
+    static Launch swiGlu(DevicePointer gate, DevicePointer up, int n) {
+        return elementwise("swiglu", n, List.of(address(gate), address(up), integer(n)));
+    }
+
+    /** x ← x + delta over {@code n} elements. */
+    static Launch add(DevicePointer x, DevicePointer delta, int n) {
+        return elementwise("add_in_place", n, List.of(address(x), address(delta), integer(n)));
+    }
+
+    /** x ← x + bias per row of {@code width}, over {@code rows} rows. */
+    static Launch addBias(DevicePointer x, DevicePointer bias, int width, int rows) {
+        int n = width * rows;
+        return elementwise("add_bias", n, List.of(address(x), address(bias), integer(width), integer(n)));
+    }
+
+    /** Stores {@code count} tokens' keys and values at {@code position..} of one layer's fp16 cache. */
+    static Launch kvAppend(DevicePointer keys, DevicePointer values, int count, int kvHeads, int headDimension,
+                           int maxTokens, int position, DevicePointer keyCache, DevicePointer valueCache) {
+        return elementwise("kv_append_f16", count * kvHeads * headDimension,
+                List.of(address(keys), address(values), integer(count), integer(kvHeads), integer(headDimension),
+                        integer(maxTokens), integer(position), address(keyCache), address(valueCache)));
+    }
+
+    /** Whether {@link #attention} takes the tiled prefill kernel for this many rows and this head dimension. */
+    static boolean tiledAttention(int rows, int headDimension) {
+        return rows > 1 && headDimension <= TILE_HEAD_DIMENSION;
+    }
+
+    /**
+     * Causal attention of {@code rows} query rows at {@code firstPosition..} over one layer's fp16 cache: the tiled
+     * kernel for a prompt batch, one block per (head, row) otherwise.
+     */
+    static Launch attention(DevicePointer queries, DevicePointer keyCache, DevicePointer valueCache, int queryHeads,
+                            int kvHeads, int headDimension, int maxTokens, int firstPosition, int rows, float scale,
+                            DevicePointer out) {
+        if (headDimension > MAX_HEAD_DIMENSION) {
+            throw new IllegalArgumentException("head dimension " + headDimension + " is over the CUDA attention "
+                    + "kernels' " + MAX_HEAD_DIMENSION);
+        }
+        if (tiledAttention(rows, headDimension)) {
+            return new Launch("attention_prefill_f16", queryHeads, ceilDiv(rows, TILE_QUERIES), 128, 1,
+                    List.of(address(queries), address(keyCache), address(valueCache), integer(queryHeads),
+                            integer(kvHeads), integer(headDimension), integer(maxTokens), integer(firstPosition),
+                            integer(rows), real(scale), address(out)));
+        }
+        return new Launch("attention_rows_f16", queryHeads, rows, 128, 1,
+                List.of(address(queries), address(keyCache), address(valueCache), integer(queryHeads),
+                        integer(kvHeads), integer(headDimension), integer(maxTokens), integer(firstPosition),
+                        real(scale), address(out)));
+    }
+
+    private static Launch elementwise(String kernel, int n, List<KernelArgument> arguments) {
+        return new Launch(kernel, ceilDiv(n, ELEMENTWISE_BLOCK), 1, ELEMENTWISE_BLOCK, 1, arguments);
+    }
+
+    static int ceilDiv(int a, int b) {
+        return Math.max(1, (a + b - 1) / b);
+    }
+
+    private static KernelArgument address(DevicePointer pointer) {
+        return new KernelArgument.Address(pointer);
+    }
+
+    private static KernelArgument integer(int value) {
+        return new KernelArgument.Int(value);
+    }
+
+    private static KernelArgument real(float value) {
+        return new KernelArgument.Float(value);
+    }
+}
