@@ -1,0 +1,88 @@
+package dev.zipcache.cuda;
+
+import dev.zipcache.engine.tensor.GgmlType;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Launch shapes: every output covered, CUDA's limits kept, the right kernel per batch size and head dimension. */
+class KernelLaunchesTest {
+
+    private static final Map<String, List<String>> PTX = PtxSignatures.committed();
+    private static final DevicePointer A = new DevicePointer(1, 0);
+    private static final DevicePointer B = new DevicePointer(2, 0);
+    private static final DevicePointer C = new DevicePointer(3, 0);
+
+    @Test
+    void decodeTakesTheMatrixVectorKernelAndPrefillTheTiledOne() {
+        DeviceMatrix matrix = new DeviceMatrix(GgmlType.Q4_0, 1000, 2048, A, B);
+        Launch decode = KernelLaunches.matmul(matrix, C, 1, C);
+        assertThat(decode.kernel()).isEqualTo("gemv_q4_0");
+        assertThat(decode.gridX() * (decode.blockX() / 32)).isGreaterThanOrEqualTo(1000);
+        assertThat(decode.gridY()).isEqualTo(1);
+        Launch prefill = KernelLaunches.matmul(matrix, C, 130, C);
+        assertThat(prefill.kernel()).isEqualTo("gemm_q4_0");
+        assertThat(prefill.gridX()).isEqualTo(16);   // ceil(1000 / 64)
+        assertThat(prefill.gridY()).isEqualTo(3);    // ceil(130 / 64)
+        assertThat(prefill.threadsPerBlock()).isEqualTo(256);
+        matchesPtx(decode);
+        matchesPtx(prefill);
+    }
+
+    @Test
+    void elementTypesPassTheNullScalePointer() {
+        Launch launch = KernelLaunches.matmul(new DeviceMatrix(GgmlType.F16, 64, 64, A, DevicePointer.NULL), C, 1, C);
+        assertThat(launch.arguments().get(1)).isEqualTo(new KernelArgument.Address(DevicePointer.NULL));
+    }
+
+    @Test
+    void attentionTilesPromptsAndFallsBackForDecodeAndWideHeads() {
+        Launch prompt = KernelLaunches.attention(A, B, C, 32, 8, 128, 4096, 100, 37, 0.1f, A);
+        assertThat(prompt.kernel()).isEqualTo("attention_prefill_f16");
+        assertThat(prompt.gridX()).isEqualTo(32);
+        assertThat(prompt.gridY()).isEqualTo(3);     // ceil(37 / 16)
+        Launch decode = KernelLaunches.attention(A, B, C, 32, 8, 128, 4096, 100, 1, 0.1f, A);
+        assertThat(decode.kernel()).isEqualTo("attention_rows_f16");
+        assertThat(decode.gridY()).isEqualTo(1);
+        Launch wide = KernelLaunches.attention(A, B, C, 8, 8, 256, 4096, 0, 37, 0.1f, A);
+        assertThat(wide.kernel()).isEqualTo("attention_rows_f16");
+        assertThat(wide.gridY()).isEqualTo(37);
+        assertThatThrownBy(() -> KernelLaunches.attention(A, B, C, 8, 8, 512, 4096, 0, 1, 0.1f, A))
+                .hasMessageContaining("head dimension 512");
+        matchesPtx(prompt);
+        matchesPtx(decode);
+    }
+
+    @Test
+    void elementwiseGridsCoverEveryElement() {
+        for (int n : new int[] {1, 255, 256, 257, 172 * 3}) {
+            Launch launch = KernelLaunches.swiGlu(A, B, n);
+            assertThat((long) launch.gridX() * launch.blockX()).isGreaterThanOrEqualTo(n);
+            assertThat((long) (launch.gridX() - 1) * launch.blockX()).isLessThan(n);
+        }
+        Launch append = KernelLaunches.kvAppend(A, B, 5, 4, 8, 512, 10, C, C);
+        assertThat((long) append.gridX() * append.blockX()).isGreaterThanOrEqualTo(5 * 4 * 8);
+        matchesPtx(append);
+        matchesPtx(KernelLaunches.addBias(A, B, 64, 3));
+        matchesPtx(KernelLaunches.rope(A, 3, 8, 64, 32, B, C, true));
+        matchesPtx(KernelLaunches.rmsNorm(A, B, 64, 1e-5f, 3, C));
+        matchesPtx(KernelLaunches.embed(new DeviceMatrix(GgmlType.BF16, 10, 64, A, DevicePointer.NULL), B, 3, C));
+    }
+
+    @Test
+    void shapesBeyondCudaLimitsAreRefused() {
+        assertThatThrownBy(() -> new Launch("x", 1, 70_000, 32, 1, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Launch("x", 1, 1, 64, 32, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static void matchesPtx(Launch launch) {
+        assertThat(launch.arguments().stream().map(KernelArgument::ptxType).toList())
+                .as(launch.kernel()).isEqualTo(PTX.get(launch.kernel()));
+    }
+}

@@ -1,0 +1,79 @@
+package dev.zipcache.cuda;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The committed {@code kernels.ptx} is what {@code kernels.cu} compiles to, so that a machine without nvcc runs the
+ * current kernels. Where nvcc is missing the comparison is skipped; the entry check runs everywhere.
+ */
+class PtxIsCurrentTest {
+
+    /** Every kernel the host code launches (KernelLaunches). */
+    private static final List<String> ENTRIES = List.of("embed_f32", "embed_f16", "embed_bf16", "embed_q8_0",
+            "embed_q4_0", "gemv_f32", "gemv_f16", "gemv_bf16", "gemv_q8_0", "gemv_q4_0", "gemm_f32", "gemm_f16",
+            "gemm_bf16", "gemm_q8_0", "gemm_q4_0", "rms_norm", "rope", "swiglu", "add_in_place", "add_bias",
+            "kv_append_f16", "attention_rows_f16", "attention_prefill_f16");
+
+    @Test
+    void committedPtxHasEveryKernel() {
+        assertThat(PtxSignatures.committed()).containsOnlyKeys(ENTRIES);
+    }
+
+    @Test
+    void committedPtxIsWhatTheSourcesCompileTo() throws IOException, InterruptedException {
+        Path sources = Path.of(System.getProperty("zipcache.cuda.sources", "src/main/cuda"));
+        Path committed = Path.of(System.getProperty("zipcache.cuda.committedPtx",
+                "src/main/resources/dev/zipcache/cuda")).resolve(JCudaDevice.PTX_RESOURCE);
+        String nvcc = findNvcc();
+        Assumptions.assumeTrue(nvcc != null, "nvcc is not installed here: the committed PTX is not recompiled");
+        Path compiled = Files.createTempFile("kernels", ".ptx");
+        try {
+            Process process = new ProcessBuilder(nvcc, "-ptx", "-arch=" + System.getProperty("zipcache.cuda.arch",
+                    "compute_80"), "-O3", "-o", compiled.toString(), sources.resolve("kernels.cu").toString())
+                    .redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
+            assertThat(process.exitValue()).as("nvcc output: %s", output).isZero();
+            assertThat(withoutComments(Files.readString(compiled)))
+                    .as("committed %s is stale: regenerate it with %s -ptx -arch=compute_80 -O3 -o %s %s", committed,
+                            nvcc, committed, sources.resolve("kernels.cu"))
+                    .isEqualTo(withoutComments(Files.readString(committed)));
+        } finally {
+            Files.deleteIfExists(compiled);
+        }
+    }
+
+    /** The PTX without its comment lines, which name the compiler build. */
+    private static String withoutComments(String ptx) {
+        return String.join("\n", ptx.lines().filter(line -> !line.startsWith("//")).toList());
+    }
+
+    private static String findNvcc() {
+        String configured = System.getProperty("zipcache.cuda.nvcc");
+        for (String candidate : new String[] {configured, "/usr/local/bin/nvcc", "/usr/local/cuda/bin/nvcc"}) {
+            if (candidate != null && candidate.contains("/") && Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String folder : path.split(java.io.File.pathSeparator)) {
+                Path candidate = Path.of(folder, "nvcc");
+                if (Files.isExecutable(candidate)) {
+                    return candidate.toString();
+                }
+            }
+        }
+        return null;
+    }
+}
