@@ -60,6 +60,9 @@ final class ChatCommand implements Runnable {
     @Mixin
     SamplingOptions samplingOptions;
 
+    @Mixin
+    DeviceOptions deviceOptions;
+
     @Option(names = "--kv-cache", defaultValue = SessionOptions.DEFAULT_KV_CACHE, paramLabel = "SPEC",
             description = "KV cache NAME[:key=value,...]; see 'zipcache caches' (default: ${DEFAULT-VALUE})")
     String kvCache;
@@ -83,11 +86,12 @@ final class ChatCommand implements Runnable {
                 () -> new UsageException("--chat-template: unknown template '" + templateName
                         + "'; known: llama2, llama3, chatml, mistral, zephyr, gemma, plain"));
         GenerateCommand.validateCacheSpec(kvCache);
+        String device = deviceOptions.validated();
         ChatOptions options = new ChatOptions(maxTokens, samplingOptions.parameters(), List.of(), null);
         boolean interactive = isTerminal();
         try (Model model = modelOptions.load();
              Session session = Session.open(model, SessionOptions.defaults().withKvCache(kvCache)
-                     .withThreads(threadCount));
+                     .withThreads(threadCount).withDevice(device));
              InterruptHandler interrupts = interactive ? InterruptHandler.install() : InterruptHandler.none()) {
             ChatTemplate template = forcedTemplate != null ? forcedTemplate : ChatTemplate.forModel(model);
             ChatSession chat = new ChatSession(session, template, system);

@@ -47,6 +47,9 @@ final class GenerateCommand implements Runnable {
     @Mixin
     SamplingOptions samplingOptions;
 
+    @Mixin
+    DeviceOptions deviceOptions;
+
     @Option(names = "--stop", paramLabel = "TEXT", description = "stop before this text (repeatable)")
     List<String> stopStrings = new ArrayList<>();
 
@@ -69,6 +72,7 @@ final class GenerateCommand implements Runnable {
         String promptText = readPrompt();
         SamplingParameters sampling = samplingOptions.parameters();
         validateCacheSpec(kvCache);
+        String device = deviceOptions.validated();
         int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (threadCount < 1) {
             throw new UsageException("--threads must be at least 1");
@@ -79,7 +83,7 @@ final class GenerateCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         try (Model model = modelOptions.load();
              Session session = Session.open(model, SessionOptions.defaults().withKvCache(kvCache)
-                     .withThreads(threadCount))) {
+                     .withThreads(threadCount).withDevice(device))) {
             GenerationRequest request = GenerationRequest.of(promptText, maxTokens).withSampling(sampling)
                     .withStopStrings(stopStrings).withStopTokens(Set.copyOf(stopTokens));
             TokenListener listener = TokenListener.NONE;

@@ -31,6 +31,9 @@ final class PerplexityCommand implements Runnable {
     @Mixin
     ScoringOptions scoring;
 
+    @Mixin
+    DeviceOptions deviceOptions;
+
     @Option(names = "--kv-cache", defaultValue = SessionOptions.DEFAULT_KV_CACHE, paramLabel = "SPEC",
             description = "KV cache under test, NAME[:key=value,...]; see 'zipcache caches' (default: ${DEFAULT-VALUE})")
     String kvCache;
@@ -40,7 +43,7 @@ final class PerplexityCommand implements Runnable {
 
     @Override
     public void run() {
-        PerplexityOptions options = scoring.toOptions(kvCache);
+        PerplexityOptions options = scoring.toOptions(kvCache).withDevice(deviceOptions.validated());
         GenerateCommand.validateCacheSpec(kvCache);
         String text = scoring.readText();
         PrintWriter out = spec.commandLine().getOut();

@@ -1,5 +1,7 @@
 package dev.zipcache.engine.bench;
 
+import dev.zipcache.engine.generate.SessionOptions;
+
 import java.util.HashSet;
 import java.util.List;
 
@@ -12,9 +14,10 @@ import java.util.List;
  * @param generatedTokens decode steps after the prefill (greedy; end-of-sequence tokens do not stop them)
  * @param threads         compute threads, the caller's included
  * @param repetitions     timed runs per (cache, prompt length), after one untimed warm-up run
+ * @param device          the compute backend the sessions run on ({@code cpu}, {@code cuda})
  */
 public record BenchmarkOptions(List<String> kvCacheSpecs, List<Integer> promptLengths, int generatedTokens,
-                               int threads, int repetitions) {
+                               int threads, int repetitions, String device) {
 
     /** llama-bench's prompt sizes, cut to what small models hold. */
     public static final List<Integer> DEFAULT_PROMPT_LENGTHS = List.of(128, 512, 2048);
@@ -50,6 +53,15 @@ public record BenchmarkOptions(List<String> kvCacheSpecs, List<Integer> promptLe
         if (repetitions < 1) {
             throw new IllegalArgumentException("repetitions must be at least 1, got " + repetitions);
         }
+        if (device == null || device.isBlank()) {
+            throw new IllegalArgumentException("the device must not be empty (cpu, cuda)");
+        }
+    }
+
+    /** Options on the default device (the CPU). */
+    public BenchmarkOptions(List<String> kvCacheSpecs, List<Integer> promptLengths, int generatedTokens, int threads,
+                            int repetitions) {
+        this(kvCacheSpecs, promptLengths, generatedTokens, threads, repetitions, SessionOptions.DEFAULT_DEVICE);
     }
 
     private static void requireDistinct(List<?> values, String what) {

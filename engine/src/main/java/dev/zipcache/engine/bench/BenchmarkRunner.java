@@ -71,7 +71,7 @@ public final class BenchmarkRunner {
         int runsTotal = options.kvCacheSpecs().size() * options.promptLengths().size() * (1 + options.repetitions());
         int runsDone = 0;
         List<BenchmarkResult> rows = new ArrayList<>();
-        SessionOptions base = SessionOptions.defaults().withThreads(options.threads());
+        SessionOptions base = SessionOptions.defaults().withThreads(options.threads()).withDevice(options.device());
         for (String spec : options.kvCacheSpecs()) {
             try (Session session = Session.open(model, base.withKvCache(spec))) {
                 for (int length : options.promptLengths()) {

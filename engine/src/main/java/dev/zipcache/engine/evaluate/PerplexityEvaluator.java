@@ -79,7 +79,7 @@ public final class PerplexityEvaluator {
         try (Session reference = Session.open(model, base.withKvCache(PerplexityOptions.REFERENCE_KV_CACHE))) {
             List<Candidate> candidates = new ArrayList<>();
             for (String spec : kvCacheSpecs) {
-                Session session = Session.open(model, base.withKvCache(spec));
+                Session session = Session.open(model, base.withKvCache(spec).withDevice(options.device()));
                 sessions.add(session);
                 candidates.add(new Candidate(spec, session, new Tally(model.config().vocabularySize())));
             }

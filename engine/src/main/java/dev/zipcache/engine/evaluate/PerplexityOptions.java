@@ -1,5 +1,7 @@
 package dev.zipcache.engine.evaluate;
 
+import dev.zipcache.engine.generate.SessionOptions;
+
 /**
  * How a perplexity run is made.
  *
@@ -11,9 +13,11 @@ package dev.zipcache.engine.evaluate;
  * @param maxDocuments    how many documents to keep, from the first
  * @param separator       the line that ends a document
  * @param threads         compute threads of each of the two sessions (they run in turn, never at once)
+ * @param device          the compute backend of the session under test ({@code cpu}, {@code cuda}); the
+ *                        {@value #REFERENCE_KV_CACHE} reference always runs on the CPU, where that cache exists
  */
 public record PerplexityOptions(String kvCacheSpec, double prefillFraction, int maxDocuments, String separator,
-                                int threads) {
+                                int threads, String device) {
 
     /** The full-precision cache every run is compared with. */
     public static final String REFERENCE_KV_CACHE = "fp32";
@@ -36,6 +40,15 @@ public record PerplexityOptions(String kvCacheSpec, double prefillFraction, int 
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
+        if (device == null || device.isBlank()) {
+            throw new IllegalArgumentException("the device must not be empty (cpu, cuda)");
+        }
+    }
+
+    /** Options with the session under test on the CPU. */
+    public PerplexityOptions(String kvCacheSpec, double prefillFraction, int maxDocuments, String separator,
+                             int threads) {
+        this(kvCacheSpec, prefillFraction, maxDocuments, separator, threads, SessionOptions.DEFAULT_DEVICE);
     }
 
     /** fp16 cache, half prompt, every document, the TinyStories separator, one thread per processor. */
@@ -45,22 +58,26 @@ public record PerplexityOptions(String kvCacheSpec, double prefillFraction, int 
     }
 
     public PerplexityOptions withKvCache(String spec) {
-        return new PerplexityOptions(spec, prefillFraction, maxDocuments, separator, threads);
+        return new PerplexityOptions(spec, prefillFraction, maxDocuments, separator, threads, device);
     }
 
     public PerplexityOptions withPrefillFraction(double fraction) {
-        return new PerplexityOptions(kvCacheSpec, fraction, maxDocuments, separator, threads);
+        return new PerplexityOptions(kvCacheSpec, fraction, maxDocuments, separator, threads, device);
     }
 
     public PerplexityOptions withMaxDocuments(int count) {
-        return new PerplexityOptions(kvCacheSpec, prefillFraction, count, separator, threads);
+        return new PerplexityOptions(kvCacheSpec, prefillFraction, count, separator, threads, device);
     }
 
     public PerplexityOptions withSeparator(String line) {
-        return new PerplexityOptions(kvCacheSpec, prefillFraction, maxDocuments, line, threads);
+        return new PerplexityOptions(kvCacheSpec, prefillFraction, maxDocuments, line, threads, device);
+    }
+
+    public PerplexityOptions withDevice(String name) {
+        return new PerplexityOptions(kvCacheSpec, prefillFraction, maxDocuments, separator, threads, name);
     }
 
     public PerplexityOptions withThreads(int count) {
-        return new PerplexityOptions(kvCacheSpec, prefillFraction, maxDocuments, separator, count);
+        return new PerplexityOptions(kvCacheSpec, prefillFraction, maxDocuments, separator, count, device);
     }
 }
