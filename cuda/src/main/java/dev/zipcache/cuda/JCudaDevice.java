@@ -58,8 +58,8 @@ final class JCudaDevice implements Device {
             JCudaDriver.setExceptionsEnabled(true);
             JCudaDriver.cuInit(0);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError missing) {
-            throw new DeviceUnavailableException("CUDA is not available: no NVIDIA driver (libcuda.so.1) could be "
-                    + "loaded (" + firstLine(missing.getMessage()) + "); use --device cpu", missing);
+            throw new DeviceUnavailableException("CUDA is not available: the NVIDIA driver could not be loaded ("
+                    + driverProblem(missing.getMessage()) + "); use --device cpu", missing);
         } catch (CudaException failure) {
             throw new DeviceUnavailableException("CUDA is not available: cuInit failed (" + failure.getMessage()
                     + "); use --device cpu", failure);
@@ -248,7 +248,20 @@ final class JCudaDevice implements Device {
         return new String(bytes, 0, length, StandardCharsets.UTF_8);
     }
 
-    private static String firstLine(String message) {
-        return message == null ? "not found" : message.lines().findFirst().orElse(message);
+    /**
+     * The line of JCuda's long loader report that names the missing driver library ({@code libcuda.so.1: cannot open
+     * shared object file}), else its first line.
+     */
+    static String driverProblem(String message) {
+        if (message == null) {
+            return "libcuda.so.1 not found";
+        }
+        for (String line : message.lines().toList()) {
+            int at = line.indexOf("libcuda");
+            if (at >= 0) {
+                return line.substring(at).strip();
+            }
+        }
+        return message.lines().findFirst().orElse(message).strip();
     }
 }

@@ -24,12 +24,22 @@ class BackendSelectionTest {
     }
 
     @Test
+    void theDriverProblemIsTheLineThatNamesLibcuda() {
+        assertThat(JCudaDevice.driverProblem("Error while loading native library \"JCudaDriver\"\nnested:\n"
+                + "java.lang.UnsatisfiedLinkError: /tmp/libJCudaDriver.so: libcuda.so.1: cannot open shared object "
+                + "file: No such file or directory\n\tat x"))
+                .isEqualTo("libcuda.so.1: cannot open shared object file: No such file or directory");
+        assertThat(JCudaDevice.driverProblem("other\nlines")).isEqualTo("other");
+    }
+
+    @Test
     void withoutADriverASessionOnCudaFailsWithOneClearLine() {
         Assumptions.assumeFalse(Gpu.present(), "a CUDA device is present: the no-driver path is not testable here");
         try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
             assertThatThrownBy(() -> Session.open(model, SessionOptions.defaults().withDevice("cuda")))
                     .isInstanceOf(DeviceUnavailableException.class)
                     .hasMessageStartingWith("CUDA is not available")
+                    .hasMessageContaining("libcuda.so.1")
                     .hasMessageEndingWith("use --device cpu")
                     .satisfies(failure -> assertThat(failure.getMessage()).doesNotContain("\n"));
         }

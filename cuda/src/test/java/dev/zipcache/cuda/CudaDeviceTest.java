@@ -10,6 +10,7 @@ import dev.zipcache.engine.model.Model;
 import dev.zipcache.engine.tensor.GgmlType;
 import dev.zipcache.engine.testing.ReferenceCases;
 import dev.zipcache.engine.testing.SharedFiles;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,6 +54,21 @@ class CudaDeviceTest {
         try (Model model = Model.load(converted)) {
             ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, 45),
                     64, 8);
+        }
+    }
+
+    /**
+     * The logits of a large model (gpu/check.sh passes a synthetic ~1B one as {@code zipcache.cuda.syntheticModel}):
+     * big matrices reach the tiled kernels' full tiles and the row kernels' full blocks.
+     */
+    @Test
+    void largeModelLogitsMatchTheCpuBackend() {
+        String path = System.getProperty("zipcache.cuda.syntheticModel");
+        Assumptions.assumeTrue(path != null, "no zipcache.cuda.syntheticModel given (gpu/check.sh gives one)");
+        Device device = Gpu.deviceOrSkip();
+        try (Model model = Model.load(Path.of(path))) {
+            ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, 150),
+                    128, 4);
         }
     }
 

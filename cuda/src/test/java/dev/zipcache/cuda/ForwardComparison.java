@@ -46,7 +46,7 @@ final class ForwardComparison {
             int[] one = new int[1];
             for (int step = 0; step < generated; step++) {
                 int next = argmax(expected);
-                assertThat(argmax(actual)).as("greedy token %d", step).isEqualTo(next);
+                assertSameChoice(actual, expected, next, step);
                 tokens.add(next);
                 one[0] = next;
                 expected = cpu.forward(one, 0, 1, cpuCache, KvCache.AttentionKind.DECODE, false).clone();
@@ -89,6 +89,22 @@ final class ForwardComparison {
         }
         assertThat(worst / scale).as("%s: worst difference %s at %d (largest logit %s)", what, worst, worstIndex,
                 scale).isLessThanOrEqualTo(TOLERANCE);
+    }
+
+    /**
+     * The device's greedy token is the CPU's, or (a near tie, possible with random weights) one whose CPU logit is
+     * within the tolerance of the CPU's best; both backends then continue with the CPU's token.
+     */
+    private static void assertSameChoice(float[] actual, float[] expected, int next, int step) {
+        int chosen = argmax(actual);
+        if (chosen != next) {
+            float scale = 1f;
+            for (float value : expected) {
+                scale = Math.max(scale, Math.abs(value));
+            }
+            assertThat(expected[next] - expected[chosen]).as("greedy token %d: device chose %d, CPU %d", step, chosen,
+                    next).isLessThanOrEqualTo(TOLERANCE * scale);
+        }
     }
 
     static int argmax(float[] logits) {

@@ -34,6 +34,8 @@ class PtxIsCurrentTest {
         Path sources = Path.of(System.getProperty("zipcache.cuda.sources", "src/main/cuda"));
         Path committed = Path.of(System.getProperty("zipcache.cuda.committedPtx",
                 "src/main/resources/dev/zipcache/cuda")).resolve(JCudaDevice.PTX_RESOURCE);
+        Assumptions.assumeTrue(Files.isRegularFile(sources.resolve("kernels.cu")),
+                "the CUDA sources are not at " + sources.toAbsolutePath() + ": the committed PTX is not recompiled");
         String nvcc = findNvcc();
         Assumptions.assumeTrue(nvcc != null, "nvcc is not installed here: the committed PTX is not recompiled");
         Path compiled = Files.createTempFile("kernels", ".ptx");
