@@ -415,6 +415,7 @@ extern "C" __global__ void attention_prefill_f16(const float* queries, const uns
     float m[4];
     float l[4];
     float acc[4][TILE_HEAD_DIMENSION / 32];
+#pragma unroll
     for (int r = 0; r < 4; r++) {
         m[r] = -INFINITY;
         l[r] = 0.f;
@@ -436,6 +437,8 @@ extern "C" __global__ void attention_prefill_f16(const float* queries, const uns
             tileValues[j][d] = present ? half_bits_to_float(values[source]) : 0.f;
         }
         __syncthreads();
+        // Unrolled so that m, l and acc stay in registers (indexed by constants).
+#pragma unroll
         for (int r = 0; r < 4; r++) {
             int local = warp * 4 + r;
             int row = rowBase + local;
@@ -475,6 +478,7 @@ extern "C" __global__ void attention_prefill_f16(const float* queries, const uns
             m[r] = newMax;
         }
     }
+#pragma unroll
     for (int r = 0; r < 4; r++) {
         int row = rowBase + warp * 4 + r;
         if (row >= rows) {

@@ -36,7 +36,7 @@ class PtxIsCurrentTest {
                 "src/main/resources/dev/zipcache/cuda")).resolve(JCudaDevice.PTX_RESOURCE);
         Assumptions.assumeTrue(Files.isRegularFile(sources.resolve("kernels.cu")),
                 "the CUDA sources are not at " + sources.toAbsolutePath() + ": the committed PTX is not recompiled");
-        String nvcc = findNvcc();
+        String nvcc = findTool("nvcc");
         Assumptions.assumeTrue(nvcc != null, "nvcc is not installed here: the committed PTX is not recompiled");
         Path compiled = Files.createTempFile("kernels", ".ptx");
         try {
@@ -55,14 +55,47 @@ class PtxIsCurrentTest {
         }
     }
 
+    /**
+     * What the driver does at load time, done here: ptxas assembles the committed PTX for Hopper (sm_90, the H200),
+     * and every kernel fits without register spills and within the 48 KiB of static shared memory.
+     */
+    @Test
+    void committedPtxAssemblesForHopperWithoutSpills() throws IOException, InterruptedException {
+        String ptxas = findTool("ptxas");
+        Assumptions.assumeTrue(ptxas != null, "ptxas is not installed here: the PTX is not assembled");
+        Path cubin = Files.createTempFile("kernels", ".cubin");
+        Path ptx = Files.createTempFile("kernels", ".ptx");
+        try {
+            byte[] text = JCudaDevice.ptx();
+            Files.write(ptx, java.util.Arrays.copyOf(text, text.length - 1));
+            Process process = new ProcessBuilder(ptxas, "-arch=sm_90", "-v", "-o", cubin.toString(), ptx.toString())
+                    .redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
+            assertThat(process.exitValue()).as("ptxas output: %s", output).isZero();
+            assertThat(output).as(output).doesNotContainPattern("[1-9]\\d* bytes spill (stores|loads)");
+            java.util.regex.Matcher shared = java.util.regex.Pattern.compile("(\\d+) bytes smem").matcher(output);
+            while (shared.find()) {
+                assertThat(Integer.parseInt(shared.group(1))).isLessThanOrEqualTo(48 * 1024);
+            }
+            assertThat(output.split("Compiling entry function", -1)).hasSize(ENTRIES.size() + 1);
+        } finally {
+            Files.deleteIfExists(cubin);
+            Files.deleteIfExists(ptx);
+        }
+    }
+
     /** The PTX without its comment lines, which name the compiler build. */
     private static String withoutComments(String ptx) {
         return String.join("\n", ptx.lines().filter(line -> !line.startsWith("//")).toList());
     }
 
-    private static String findNvcc() {
+    /** A CUDA tool: next to the configured nvcc, in /usr/local/bin or /usr/local/cuda/bin, or on the PATH. */
+    private static String findTool(String name) {
         String configured = System.getProperty("zipcache.cuda.nvcc");
-        for (String candidate : new String[] {configured, "/usr/local/bin/nvcc", "/usr/local/cuda/bin/nvcc"}) {
+        String sibling = configured != null && configured.contains("/")
+                ? Path.of(configured).resolveSibling(name).toString() : null;
+        for (String candidate : new String[] {sibling, "/usr/local/bin/" + name, "/usr/local/cuda/bin/" + name}) {
             if (candidate != null && candidate.contains("/") && Files.isExecutable(Path.of(candidate))) {
                 return candidate;
             }
@@ -70,7 +103,7 @@ class PtxIsCurrentTest {
         String path = System.getenv("PATH");
         if (path != null) {
             for (String folder : path.split(java.io.File.pathSeparator)) {
-                Path candidate = Path.of(folder, "nvcc");
+                Path candidate = Path.of(folder, name);
                 if (Files.isExecutable(candidate)) {
                     return candidate.toString();
                 }
