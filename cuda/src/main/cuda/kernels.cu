@@ -493,3 +493,123 @@ extern "C" __global__ void attention_prefill_f16(const float* queries, const uns
         }
     }
 }
+
+// Split-K decode attention (flash-decoding) for long contexts: one (query head, row) has too few blocks to fill the
+// GPU, so its positions are cut into splits of tokensPerSplit, a block each (grid z). A block streams its split like
+// attention_rows_f16 and writes its unnormalized state (max m, sum l, weighted values acc) to
+// partials[((row × queryHeads + head) × splits + split) × (headDimension + 2)]: m, l, acc[0..headDimension).
+// attention_merge_f16 then combines the splits. Grid (queryHeads, rows, splits), block 128.
+extern "C" __global__ void attention_split_f16(const float* queries, const unsigned short* keyCache,
+                                               const unsigned short* valueCache, int queryHeads, int kvHeads,
+                                               int headDimension, int maxTokens, int firstPosition,
+                                               int tokensPerSplit, float scale, float* partials) {
+    __shared__ float warpMax[ATTENTION_WARPS];
+    __shared__ float warpSum[ATTENTION_WARPS];
+    __shared__ float warpAcc[ATTENTION_WARPS][MAX_HEAD_DIMENSION];
+    int head = blockIdx.x;
+    int row = blockIdx.y;
+    int split = blockIdx.z;
+    int splits = gridDim.z;
+    int kvHead = head / (queryHeads / kvHeads);
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    int first = split * tokensPerSplit;
+    int last = min(firstPosition + row, first + tokensPerSplit - 1);
+    const float* query = queries + ((long) row * queryHeads + head) * headDimension;
+    const unsigned short* keys = keyCache + (long) kvHead * maxTokens * headDimension;
+    const unsigned short* values = valueCache + (long) kvHead * maxTokens * headDimension;
+    float q[MAX_HEAD_DIMENSION / 32];
+    float acc[MAX_HEAD_DIMENSION / 32];
+    for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+        int d = lane + 32 * i;
+        q[i] = d < headDimension ? query[d] : 0.f;
+        acc[i] = 0.f;
+    }
+    float m = -INFINITY;
+    float l = 0.f;
+    for (int t = first + warp; t <= last; t += ATTENTION_WARPS) {
+        const unsigned short* key = keys + (long) t * headDimension;
+        float s = 0.f;
+        for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < headDimension) {
+                s += q[i] * half_bits_to_float(key[d]);
+            }
+        }
+        s = warp_sum(s) * scale;
+        float newMax = fmaxf(m, s);
+        float correction = expf(m - newMax);
+        float p = expf(s - newMax);
+        l = l * correction + p;
+        const unsigned short* value = values + (long) t * headDimension;
+        for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < headDimension) {
+                acc[i] = acc[i] * correction + p * half_bits_to_float(value[d]);
+            }
+        }
+        m = newMax;
+    }
+    if (lane == 0) {
+        warpMax[warp] = m;
+        warpSum[warp] = l;
+    }
+    for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+        int d = lane + 32 * i;
+        if (d < headDimension) {
+            warpAcc[warp][d] = acc[i];
+        }
+    }
+    __syncthreads();
+    float total = -INFINITY;
+    for (int w = 0; w < ATTENTION_WARPS; w++) {
+        total = fmaxf(total, warpMax[w]);
+    }
+    float* target = partials + (((long) row * queryHeads + head) * splits + split) * (headDimension + 2);
+    if (threadIdx.x == 0) {
+        float sum = 0.f;
+        for (int w = 0; w < ATTENTION_WARPS; w++) {
+            sum += warpMax[w] == -INFINITY ? 0.f : warpSum[w] * expf(warpMax[w] - total);
+        }
+        target[0] = total;  // -inf when the split lies wholly after this row's position
+        target[1] = sum;
+    }
+    for (int d = threadIdx.x; d < headDimension; d += blockDim.x) {
+        float value = 0.f;
+        for (int w = 0; w < ATTENTION_WARPS; w++) {
+            if (warpMax[w] != -INFINITY) {
+                value += warpAcc[w][d] * expf(warpMax[w] - total);
+            }
+        }
+        target[2 + d] = value;
+    }
+}
+
+// Combines attention_split_f16's partial states: out = Σ_s acc_s·e^(m_s − M) / Σ_s l_s·e^(m_s − M), M = max_s m_s.
+// Grid (queryHeads, rows), block 128.
+extern "C" __global__ void attention_merge_f16(const float* partials, int queryHeads, int headDimension, int splits,
+                                               float* out) {
+    int head = blockIdx.x;
+    int row = blockIdx.y;
+    const float* states = partials + ((long) row * queryHeads + head) * splits * (headDimension + 2);
+    float total = -INFINITY;
+    for (int s = 0; s < splits; s++) {
+        total = fmaxf(total, states[s * (headDimension + 2)]);
+    }
+    float sum = 0.f;
+    for (int s = 0; s < splits; s++) {
+        float m = states[s * (headDimension + 2)];
+        sum += m == -INFINITY ? 0.f : states[s * (headDimension + 2) + 1] * expf(m - total);
+    }
+    float* target = out + ((long) row * queryHeads + head) * headDimension;
+    for (int d = threadIdx.x; d < headDimension; d += blockDim.x) {
+        float value = 0.f;
+        for (int s = 0; s < splits; s++) {
+            float m = states[s * (headDimension + 2)];
+            if (m != -INFINITY) {
+                value += states[s * (headDimension + 2) + 2 + d] * expf(m - total);
+            }
+        }
+        target[d] = value / sum;
+    }
+}

@@ -16,12 +16,14 @@ import java.util.List;
  * residual; then the final norm and the classifier for the rows whose logits are wanted, which alone are copied back.
  * Activations stay on the device between kernels; per batch the host uploads only the token ids and the RoPE table.
  * Prompts run in batches of up to {@code maxBatch} tokens through the tiled kernels; one token through the
- * matrix-vector ones.
+ * matrix-vector ones, with its attention split over blocks of positions once the context is long.
  */
 final class CudaForwardPass implements ForwardPass {
 
     /** Prompt tokens per batch when the session asks for fewer: a GPU wants large batches. */
     static final int MIN_MAX_BATCH = 512;
+    /** Positions per block of the split decode attention (used from a context of twice this). */
+    static final int DEFAULT_TOKENS_PER_SPLIT = 256;
 
     private final Device device;
     private final DeviceWeights weights;
@@ -31,6 +33,7 @@ final class CudaForwardPass implements ForwardPass {
     private final RopeTable rope;
     private final boolean ropeHalves;
     private final float attentionScale;
+    private final int tokensPerSplit;
     private final List<DevicePointer> buffers = new ArrayList<>();
 
     private final DevicePointer tokenIds;
@@ -46,6 +49,7 @@ final class CudaForwardPass implements ForwardPass {
     private final DevicePointer gate;
     private final DevicePointer up;
     private final DevicePointer logits;
+    private final DevicePointer attentionPartials;
     private final float[] lastLogits;
     private final int[] batchTokens;
     private boolean closed;
@@ -57,6 +61,12 @@ final class CudaForwardPass implements ForwardPass {
      */
     CudaForwardPass(Device device, DeviceWeights weights, Runnable release, ModelConfig config, float[] ropeDivisors,
                     int maxBatch) {
+        this(device, weights, release, config, ropeDivisors, maxBatch, DEFAULT_TOKENS_PER_SPLIT);
+    }
+
+    /** @param tokensPerSplit positions per block of the split decode attention (tests make it small) */
+    CudaForwardPass(Device device, DeviceWeights weights, Runnable release, ModelConfig config, float[] ropeDivisors,
+                    int maxBatch, int tokensPerSplit) {
         if (config.headDimension() > KernelLaunches.MAX_HEAD_DIMENSION) {
             throw new IllegalArgumentException("head dimension " + config.headDimension() + " is over the CUDA "
                     + "attention kernels' " + KernelLaunches.MAX_HEAD_DIMENSION + "; use --device cpu");
@@ -69,6 +79,7 @@ final class CudaForwardPass implements ForwardPass {
         this.rope = new RopeTable(config, ropeDivisors, maxBatch);
         this.ropeHalves = config.architecture().ropeStyle() == RopeStyle.HALVES;
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDimension()));
+        this.tokensPerSplit = tokensPerSplit;
         int width = config.embeddingLength();
         try {
             tokenIds = floats(maxBatch);
@@ -84,6 +95,8 @@ final class CudaForwardPass implements ForwardPass {
             gate = floats((long) maxBatch * config.feedForwardLength());
             up = floats((long) maxBatch * config.feedForwardLength());
             logits = floats((long) maxBatch * config.vocabularySize());
+            attentionPartials = floats((long) KernelLaunches.SPLIT_MAX_ROWS * config.heads()
+                    * KernelLaunches.splits(config.contextLength(), tokensPerSplit) * (config.headDimension() + 2));
         } catch (RuntimeException failure) {
             close();
             throw failure;
@@ -186,9 +199,19 @@ final class CudaForwardPass implements ForwardPass {
                 ropeHalves));
         device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
                 cache.geometry().maxTokens(), position, cache.keys(layer), cache.values(layer)));
-        device.launch(KernelLaunches.attention(queries, cache.keys(layer), cache.values(layer), config.heads(),
-                config.kvHeads(), config.headDimension(), cache.geometry().maxTokens(), position, rows,
-                attentionScale, attention));
+        int maxTokens = cache.geometry().maxTokens();
+        if (KernelLaunches.splitAttention(rows, position + rows, tokensPerSplit)) {
+            // A decode step over a long context: the positions are split over blocks, then merged.
+            device.launch(KernelLaunches.attentionSplit(queries, cache.keys(layer), cache.values(layer),
+                    config.heads(), config.kvHeads(), config.headDimension(), maxTokens, position, rows,
+                    tokensPerSplit, attentionScale, attentionPartials));
+            device.launch(KernelLaunches.attentionMerge(attentionPartials, config.heads(), config.headDimension(),
+                    KernelLaunches.splits(position + rows, tokensPerSplit), rows, attention));
+        } else {
+            device.launch(KernelLaunches.attention(queries, cache.keys(layer), cache.values(layer), config.heads(),
+                    config.kvHeads(), config.headDimension(), maxTokens, position, rows, attentionScale,
+                    attention));
+        }
         device.launch(KernelLaunches.matmul(layerWeights.output(), attention, rows, projected));
         device.launch(KernelLaunches.add(residual, projected, rows * width));
     }

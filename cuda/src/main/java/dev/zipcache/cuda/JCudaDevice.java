@@ -189,7 +189,8 @@ final class JCudaDevice implements Device {
                 case KernelArgument.Float(float value) -> Pointer.to(new float[] {value});
             };
         }
-        JCudaDriver.cuLaunchKernel(function, launch.gridX(), launch.gridY(), 1, launch.blockX(), launch.blockY(), 1,
+        JCudaDriver.cuLaunchKernel(function, launch.gridX(), launch.gridY(), launch.gridZ(), launch.blockX(),
+                launch.blockY(), 1,
                 0, null, Pointer.to(parameters), null);
     }
 

@@ -113,6 +113,45 @@ final class KernelLaunches {
                         real(scale), address(out)));
     }
 
+    /**
+     * Whether the attention of {@code rows} rows whose context reaches {@code contextTokens} positions is split over
+     * the positions ({@link #attentionSplit}): a decode step over a long context, where one block per query head
+     * would leave most of the GPU idle.
+     */
+    static boolean splitAttention(int rows, int contextTokens, int tokensPerSplit) {
+        return rows < SPLIT_MAX_ROWS + 1 && contextTokens > 2 * tokensPerSplit;
+    }
+
+    /** The most rows {@link #attentionSplit} takes (a decode step's). */
+    static final int SPLIT_MAX_ROWS = GEMM_MIN_BATCH - 1;
+
+    /** Splits of {@code tokensPerSplit} positions that cover {@code contextTokens}. */
+    static int splits(int contextTokens, int tokensPerSplit) {
+        return ceilDiv(contextTokens, tokensPerSplit);
+    }
+
+    /**
+     * Split-K attention, first launch: each split of positions writes its partial softmax state into {@code partials}
+     * ({@code rows × queryHeads × splits × (headDimension + 2)} floats).
+     */
+    static Launch attentionSplit(DevicePointer queries, DevicePointer keyCache, DevicePointer valueCache,
+                                 int queryHeads, int kvHeads, int headDimension, int maxTokens, int firstPosition,
+                                 int rows, int tokensPerSplit, float scale, DevicePointer partials) {
+        int splits = splits(firstPosition + rows, tokensPerSplit);
+        return new Launch("attention_split_f16", queryHeads, rows, splits, 128, 1,
+                List.of(address(queries), address(keyCache), address(valueCache), integer(queryHeads),
+                        integer(kvHeads), integer(headDimension), integer(maxTokens), integer(firstPosition),
+                        integer(tokensPerSplit), real(scale), address(partials)));
+    }
+
+    /** Split-K attention, second launch: merges the splits' states into the output rows. */
+    static Launch attentionMerge(DevicePointer partials, int queryHeads, int headDimension, int splits, int rows,
+                                 DevicePointer out) {
+        return new Launch("attention_merge_f16", queryHeads, rows, 128, 1,
+                List.of(address(partials), integer(queryHeads), integer(headDimension), integer(splits),
+                        address(out)));
+    }
+
     private static Launch elementwise(String kernel, int n, List<KernelArgument> arguments) {
         return new Launch(kernel, ceilDiv(n, ELEMENTWISE_BLOCK), 1, ELEMENTWISE_BLOCK, 1, arguments);
     }

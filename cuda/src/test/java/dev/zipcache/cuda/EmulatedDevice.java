@@ -136,6 +136,8 @@ final class EmulatedDevice implements Device {
                     case "kv_append_f16" -> kvAppend(a, launch);
                     case "attention_rows_f16" -> attentionRows(a, launch);
                     case "attention_prefill_f16" -> attentionPrefill(a, launch);
+                    case "attention_split_f16" -> attentionSplit(a, launch);
+                    case "attention_merge_f16" -> attentionMerge(a, launch);
                     default -> throw new AssertionError("no twin for kernel " + kernel);
                 }
             }
@@ -377,6 +379,115 @@ final class EmulatedDevice implements Device {
                         }
                     }
                     putFloat(out, query + d, value / sum);
+                }
+            }
+        }
+    }
+
+    /** attention_split_f16: per (head, row, split), the four-warp online softmax over the split's positions. */
+    private void attentionSplit(Args a, Launch launch) {
+        DevicePointer queries = a.pointer(0);
+        DevicePointer keyCache = a.pointer(1);
+        DevicePointer valueCache = a.pointer(2);
+        int queryHeads = a.integer(3);
+        int kvHeads = a.integer(4);
+        int headDimension = a.integer(5);
+        int maxTokens = a.integer(6);
+        int firstPosition = a.integer(7);
+        int tokensPerSplit = a.integer(8);
+        float scale = a.real(9);
+        DevicePointer partials = a.pointer(10);
+        int warps = launch.blockX() / 32;
+        int splits = launch.gridZ();
+        require(warps == 4, "attention_split_f16 is written for 4 warps");
+        require((long) splits * tokensPerSplit >= firstPosition + launch.gridY(), "the splits do not cover");
+        for (int head = 0; head < queryHeads; head++) {
+            int kvHead = head / (queryHeads / kvHeads);
+            for (int row = 0; row < launch.gridY(); row++) {
+                long query = ((long) row * queryHeads + head) * headDimension;
+                for (int split = 0; split < splits; split++) {
+                    int first = split * tokensPerSplit;
+                    int last = Math.min(firstPosition + row, first + tokensPerSplit - 1);
+                    float[] m = new float[warps];
+                    float[] l = new float[warps];
+                    float[][] acc = new float[warps][headDimension];
+                    for (int w = 0; w < warps; w++) {
+                        m[w] = Float.NEGATIVE_INFINITY;
+                        for (int t = first + w; t <= last; t += warps) {
+                            long key = ((long) kvHead * maxTokens + t) * headDimension;
+                            float s = 0f;
+                            for (int d = 0; d < headDimension; d++) {
+                                s += getFloat(queries, query + d) * getHalf(keyCache, key + d);
+                            }
+                            s *= scale;
+                            float newMax = Math.max(m[w], s);
+                            float correction = (float) Math.exp(m[w] - newMax);
+                            float p = (float) Math.exp(s - newMax);
+                            l[w] = l[w] * correction + p;
+                            for (int d = 0; d < headDimension; d++) {
+                                acc[w][d] = acc[w][d] * correction + p * getHalf(valueCache, key + d);
+                            }
+                            m[w] = newMax;
+                        }
+                    }
+                    float total = Float.NEGATIVE_INFINITY;
+                    for (int w = 0; w < warps; w++) {
+                        total = Math.max(total, m[w]);
+                    }
+                    long target = (((long) row * queryHeads + head) * splits + split) * (headDimension + 2);
+                    float sum = 0f;
+                    for (int w = 0; w < warps; w++) {
+                        sum += m[w] == Float.NEGATIVE_INFINITY ? 0f : l[w] * (float) Math.exp(m[w] - total);
+                    }
+                    putFloat(partials, target, total);
+                    putFloat(partials, target + 1, sum);
+                    for (int d = 0; d < headDimension; d++) {
+                        float value = 0f;
+                        for (int w = 0; w < warps; w++) {
+                            if (m[w] != Float.NEGATIVE_INFINITY) {
+                                value += acc[w][d] * (float) Math.exp(m[w] - total);
+                            }
+                        }
+                        putFloat(partials, target + 2 + d, value);
+                    }
+                }
+            }
+        }
+    }
+
+    /** attention_merge_f16: the splits' states rescaled to the largest maximum and summed. */
+    private void attentionMerge(Args a, Launch launch) {
+        DevicePointer partials = a.pointer(0);
+        int queryHeads = a.integer(1);
+        int headDimension = a.integer(2);
+        int splits = a.integer(3);
+        DevicePointer out = a.pointer(4);
+        require(launch.gridX() == queryHeads, "one block column per query head");
+        int stride = headDimension + 2;
+        for (int head = 0; head < queryHeads; head++) {
+            for (int row = 0; row < launch.gridY(); row++) {
+                long states = ((long) row * queryHeads + head) * splits * stride;
+                float total = Float.NEGATIVE_INFINITY;
+                for (int s = 0; s < splits; s++) {
+                    total = Math.max(total, getFloat(partials, states + (long) s * stride));
+                }
+                float sum = 0f;
+                for (int s = 0; s < splits; s++) {
+                    float m = getFloat(partials, states + (long) s * stride);
+                    sum += m == Float.NEGATIVE_INFINITY ? 0f
+                            : getFloat(partials, states + (long) s * stride + 1) * (float) Math.exp(m - total);
+                }
+                long target = ((long) row * queryHeads + head) * headDimension;
+                for (int d = 0; d < headDimension; d++) {
+                    float value = 0f;
+                    for (int s = 0; s < splits; s++) {
+                        float m = getFloat(partials, states + (long) s * stride);
+                        if (m != Float.NEGATIVE_INFINITY) {
+                            value += getFloat(partials, states + (long) s * stride + 2 + d)
+                                    * (float) Math.exp(m - total);
+                        }
+                    }
+                    putFloat(out, target + d, value / sum);
                 }
             }
         }

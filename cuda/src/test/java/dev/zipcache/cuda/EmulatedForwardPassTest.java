@@ -70,6 +70,24 @@ class EmulatedForwardPassTest {
         }
     }
 
+    /**
+     * Split decode attention over positions, made to split a short context: batches of 7 leave a last prompt batch of
+     * 3 rows whose earlier rows see none of the last split, and each decode step then splits 45+ positions in 8s.
+     */
+    @Test
+    void splitDecodeAttentionMatchesTheCpuBackend() throws IOException {
+        try (Model model = Model.load(model(GgmlType.F32)); EmulatedDevice device = new EmulatedDevice()) {
+            ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, PROMPT),
+                    7, 6, 8);
+            List<Launch> splits = device.launches().stream()
+                    .filter(launch -> launch.kernel().equals("attention_split_f16")).toList();
+            assertThat(splits).isNotEmpty();
+            assertThat(splits).extracting(Launch::gridY).contains(1, 3);
+            assertThat(splits).extracting(Launch::gridZ).contains(6, 7);
+            assertThat(device.launches()).extracting(Launch::kernel).contains("attention_merge_f16");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "Q8_0", "Q4_0"})
     void matchesTheCpuBackendForEveryWeightType(GgmlType type) throws IOException {

@@ -30,13 +30,20 @@ final class ForwardComparison {
     /** @return the greedy tokens both backends generated */
     static int[] compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
                          int generated) {
+        return compare(device, config, weights, prompt, maxBatch, generated,
+                CudaForwardPass.DEFAULT_TOKENS_PER_SPLIT);
+    }
+
+    /** @param tokensPerSplit positions per block of the split decode attention */
+    static int[] compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
+                         int generated, int tokensPerSplit) {
         KvCacheGeometry geometry = new KvCacheGeometry(config.layers(), config.kvHeads(), config.heads(),
                 config.headDimension(), config.contextLength());
         try (DeviceWeights uploaded = new DeviceWeights(device, config, weights);
              ForwardPass cpu = ComputeBackend.named("cpu").open(config, weights, 1, maxBatch);
              KvCache cpuCache = cpu.createCache("fp16", geometry);
              CudaForwardPass gpu = new CudaForwardPass(device, uploaded, () -> { }, config,
-                     weights.ropeFrequencyDivisors(), maxBatch);
+                     weights.ropeFrequencyDivisors(), maxBatch, tokensPerSplit);
              KvCache gpuCache = gpu.createCache("fp16", geometry)) {
             float[] expected = cpu.forward(prompt, 0, prompt.length, cpuCache, KvCache.AttentionKind.PREFILL, false)
                     .clone();

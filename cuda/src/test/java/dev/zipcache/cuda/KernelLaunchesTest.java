@@ -58,6 +58,18 @@ class KernelLaunchesTest {
     }
 
     @Test
+    void longDecodeContextsAreSplitOverPositions() {
+        assertThat(KernelLaunches.splitAttention(1, 32_768, 256)).isTrue();
+        assertThat(KernelLaunches.splitAttention(1, 512, 256)).isFalse();
+        assertThat(KernelLaunches.splitAttention(64, 32_768, 256)).isFalse();
+        Launch split = KernelLaunches.attentionSplit(A, B, C, 8, 2, 128, 32_768, 32_700, 1, 256, 0.1f, A);
+        assertThat(split.gridZ()).isEqualTo(128);    // ceil(32,701 / 256)
+        assertThat(split.gridX()).isEqualTo(8);
+        matchesPtx(split);
+        matchesPtx(KernelLaunches.attentionMerge(A, 8, 128, 128, 1, B));
+    }
+
+    @Test
     void elementwiseGridsCoverEveryElement() {
         for (int n : new int[] {1, 255, 256, 257, 172 * 3}) {
             Launch launch = KernelLaunches.swiGlu(A, B, n);
