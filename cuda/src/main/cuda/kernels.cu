@@ -110,6 +110,105 @@ __device__ void gemv(const void* data, const unsigned short* scales, int rows, i
     }
 }
 
+// Wide-load variants of gemv for the common types, where a row is a whole number of 16-byte chunks: each lane loads
+// 16 bytes of weights per step (8 halves, 16 int8 quants, or a whole 32-element Q4_0 block) and the matching floats
+// as float4s, so that a warp streams 512 contiguous bytes of the row per load. The host takes them when the row
+// length allows (F16: a multiple of 8; Q8_0 and Q4_0 always) and the input rows are 16-byte aligned. Same grid and
+// arguments as gemv.
+
+extern "C" __global__ void gemv_f16_x8(const void* data, const unsigned short* scales, int rows, int cols,
+                                       const float* in, float* out) {
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    long row = (long) blockIdx.x * (blockDim.x >> 5) + warp;
+    if (row >= rows) {
+        return;
+    }
+    const uint4* weights = (const uint4*) ((const unsigned short*) data + row * cols);
+    const float4* x = (const float4*) (in + (long) blockIdx.y * cols);
+    float sum = 0.f;
+    for (int chunk = lane; chunk < (cols >> 3); chunk += 32) {
+        uint4 packed = weights[chunk];
+        float2 w0 = __half22float2(*(const __half2*) &packed.x);
+        float2 w1 = __half22float2(*(const __half2*) &packed.y);
+        float2 w2 = __half22float2(*(const __half2*) &packed.z);
+        float2 w3 = __half22float2(*(const __half2*) &packed.w);
+        float4 x0 = x[2 * chunk];
+        float4 x1 = x[2 * chunk + 1];
+        sum += w0.x * x0.x + w0.y * x0.y + w1.x * x0.z + w1.y * x0.w
+             + w2.x * x1.x + w2.y * x1.y + w3.x * x1.z + w3.y * x1.w;
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) {
+        out[(long) blockIdx.y * rows + row] = sum;
+    }
+}
+
+__device__ __forceinline__ float dot_char4(unsigned int packed, float4 x) {
+    char4 q = *(const char4*) &packed;
+    return (float) q.x * x.x + (float) q.y * x.y + (float) q.z * x.z + (float) q.w * x.w;
+}
+
+extern "C" __global__ void gemv_q8_0_x16(const void* data, const unsigned short* scales, int rows, int cols,
+                                         const float* in, float* out) {
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    long row = (long) blockIdx.x * (blockDim.x >> 5) + warp;
+    if (row >= rows) {
+        return;
+    }
+    const uint4* quants = (const uint4*) ((const signed char*) data + row * cols);
+    const unsigned short* rowScales = scales + row * (cols >> 5);
+    const float4* x = (const float4*) (in + (long) blockIdx.y * cols);
+    float sum = 0.f;
+    for (int chunk = lane; chunk < (cols >> 4); chunk += 32) {
+        uint4 packed = quants[chunk];
+        float partial = dot_char4(packed.x, x[4 * chunk]) + dot_char4(packed.y, x[4 * chunk + 1])
+                      + dot_char4(packed.z, x[4 * chunk + 2]) + dot_char4(packed.w, x[4 * chunk + 3]);
+        sum += half_bits_to_float(rowScales[chunk >> 1]) * partial;
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) {
+        out[(long) blockIdx.y * rows + row] = sum;
+    }
+}
+
+extern "C" __global__ void gemv_q4_0_x32(const void* data, const unsigned short* scales, int rows, int cols,
+                                         const float* in, float* out) {
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    long row = (long) blockIdx.x * (blockDim.x >> 5) + warp;
+    if (row >= rows) {
+        return;
+    }
+    const uint4* blocks = (const uint4*) ((const unsigned char*) data + row * (cols >> 1));
+    const unsigned short* rowScales = scales + row * (cols >> 5);
+    const float* x = in + (long) blockIdx.y * cols;
+    float sum = 0.f;
+    for (int block = lane; block < (cols >> 5); block += 32) {
+        uint4 packed = blocks[block];
+        const unsigned char* bytes = (const unsigned char*) &packed;
+        const float4* low = (const float4*) (x + 32 * block);
+        const float4* high = (const float4*) (x + 32 * block + 16);
+        float partial = 0.f;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            float4 xl = low[i];
+            float4 xh = high[i];
+            // Byte j holds element j (low nibble) and element j + 16 (high nibble) of the block.
+            partial += (float) ((bytes[4 * i] & 15) - 8) * xl.x + (float) ((bytes[4 * i + 1] & 15) - 8) * xl.y
+                     + (float) ((bytes[4 * i + 2] & 15) - 8) * xl.z + (float) ((bytes[4 * i + 3] & 15) - 8) * xl.w
+                     + (float) ((bytes[4 * i] >> 4) - 8) * xh.x + (float) ((bytes[4 * i + 1] >> 4) - 8) * xh.y
+                     + (float) ((bytes[4 * i + 2] >> 4) - 8) * xh.z + (float) ((bytes[4 * i + 3] >> 4) - 8) * xh.w;
+        }
+        sum += half_bits_to_float(rowScales[block]) * partial;
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) {
+        out[(long) blockIdx.y * rows + row] = sum;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Tiled matrix-matrix product for prefill, same formula as gemv. A block computes a 64 (rows) × 64 (batch) tile of
 // the output, 4 × 4 per thread, stepping through the columns 16 at a time with both operands' slices in shared

@@ -37,13 +37,29 @@ final class KernelLaunches {
     static Launch matmul(DeviceMatrix matrix, DevicePointer in, int batch, DevicePointer out) {
         String suffix = WeightPacking.kernelSuffix(matrix.type());
         if (batch < GEMM_MIN_BATCH) {
-            return new Launch("gemv_" + suffix, ceilDiv(matrix.rows(), GEMV_ROWS_PER_BLOCK), batch, 256, 1,
+            return new Launch(gemvKernel(matrix, in), ceilDiv(matrix.rows(), GEMV_ROWS_PER_BLOCK), batch, 256, 1,
                     List.of(address(matrix.data()), address(matrix.scales()), integer(matrix.rows()),
                             integer(matrix.columns()), address(in), address(out)));
         }
         return new Launch("gemm_" + suffix, ceilDiv(matrix.rows(), GEMM_TILE), ceilDiv(batch, GEMM_TILE), 16, 16,
                 List.of(address(matrix.data()), address(matrix.scales()), integer(matrix.rows()),
                         integer(matrix.columns()), address(in), integer(batch), address(out)));
+    }
+
+    /**
+     * The matrix-vector kernel: a wide-load variant ({@code gemv_f16_x8}, {@code gemv_q8_0_x16},
+     * {@code gemv_q4_0_x32}) where each row is whole 16-byte chunks of weights and the input is 16-byte aligned (its
+     * rows too: a multiple of 4 floats long), else the element-wise {@code gemv_TYPE}.
+     */
+    static String gemvKernel(DeviceMatrix matrix, DevicePointer in) {
+        boolean aligned = in.offset() % 16 == 0 && matrix.columns() % 4 == 0;
+        String wide = switch (matrix.type()) {
+            case F16 -> matrix.columns() % 8 == 0 ? "gemv_f16_x8" : null;
+            case Q8_0 -> "gemv_q8_0_x16";
+            case Q4_0 -> "gemv_q4_0_x32";
+            default -> null;
+        };
+        return aligned && wide != null ? wide : "gemv_" + WeightPacking.kernelSuffix(matrix.type());
     }
 
     /** out[b, :] = RMSNorm(x[b, :]) ⊙ weight for {@code rows} rows of {@code size}. */

@@ -162,8 +162,10 @@ final class EmulatedDevice implements Device {
         }
     }
 
+    /** The weight type a kernel name ends with: {@code gemv_q8_0} and {@code gemv_q8_0_x16} both name Q8_0. */
     private static GgmlType type(String kernel) {
-        return GgmlType.valueOf(kernel.substring(kernel.indexOf('_') + 1).toUpperCase(Locale.ROOT));
+        String suffix = kernel.substring(kernel.indexOf('_') + 1).replaceFirst("_x\\d+$", "");
+        return GgmlType.valueOf(suffix.toUpperCase(Locale.ROOT));
     }
 
     private static void require(boolean condition, String message) {
@@ -207,6 +209,12 @@ final class EmulatedDevice implements Device {
             batch = launch.gridY();
             out = a.pointer(5);
             require(launch.blockX() % 32 == 0, "gemv needs whole warps");
+            if (launch.kernel().matches(".*_x\\d+")) {
+                // The wide-load kernels read 16-byte chunks of each row and float4s of each input row.
+                int chunk = Integer.parseInt(launch.kernel().replaceFirst(".*_x", ""));
+                require(cols % chunk == 0 && cols % 4 == 0, launch.kernel() + " needs rows of whole chunks");
+                require(data.offset() % 16 == 0 && in.offset() % 16 == 0, launch.kernel() + " needs 16-byte alignment");
+            }
             require((long) launch.gridX() * (launch.blockX() / 32) >= rows, "gemv grid does not cover the rows");
         }
         if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16) {
@@ -218,13 +226,70 @@ final class EmulatedDevice implements Device {
                 x[c] = getFloat(in, (long) b * cols + c);
             }
             for (int r = 0; r < rows; r++) {
-                float sum = 0f;
-                for (int c = 0; c < cols; c++) {
-                    sum += weight(type, data, scales, r, c, cols) * x[c];
+                float sum;
+                if (launch.kernel().matches(".*_x\\d+")) {
+                    sum = wideRowDot(type, data, scales, r, cols, x);
+                } else {
+                    sum = 0f;
+                    for (int c = 0; c < cols; c++) {
+                        sum += weight(type, data, scales, r, c, cols) * x[c];
+                    }
                 }
                 putFloat(out, (long) b * rows + r, sum);
             }
         }
+    }
+
+    /**
+     * One row of gemv_f16_x8, gemv_q8_0_x16 or gemv_q4_0_x32, read chunk by chunk from the raw device bytes with the
+     * kernels' own index arithmetic (not through the layout twin).
+     */
+    private float wideRowDot(GgmlType type, DevicePointer data, DevicePointer scales, long row, int cols, float[] x) {
+        float sum = 0f;
+        switch (type) {
+            case F16 -> {
+                long rowStart = row * cols * 2;
+                for (int chunk = 0; chunk < cols / 8; chunk++) {
+                    for (int k = 0; k < 8; k++) {
+                        sum += halfAtByte(data, rowStart + chunk * 16L + 2L * k) * x[8 * chunk + k];
+                    }
+                }
+            }
+            case Q8_0 -> {
+                long rowStart = row * cols;
+                long rowScales = row * (cols / 32);
+                for (int chunk = 0; chunk < cols / 16; chunk++) {
+                    float partial = 0f;
+                    for (int k = 0; k < 16; k++) {
+                        partial += byteAt(data, rowStart + chunk * 16L + k) * x[16 * chunk + k];
+                    }
+                    sum += getHalf(scales, rowScales + (chunk >> 1)) * partial;
+                }
+            }
+            case Q4_0 -> {
+                long rowStart = row * (cols / 2);
+                long rowScales = row * (cols / 32);
+                for (int block = 0; block < cols / 32; block++) {
+                    float partial = 0f;
+                    for (int j = 0; j < 16; j++) {
+                        int packed = byteAt(data, rowStart + block * 16L + j) & 0xFF;
+                        partial += ((packed & 15) - 8) * x[32 * block + j] + ((packed >> 4) - 8) * x[32 * block + 16 + j];
+                    }
+                    sum += getHalf(scales, rowScales + block) * partial;
+                }
+            }
+            default -> throw new AssertionError("no wide gemv for " + type);
+        }
+        return sum;
+    }
+
+    private byte byteAt(DevicePointer pointer, long byteIndex) {
+        return buffer(pointer, byteIndex + 1).get(Math.toIntExact(pointer.offset() + byteIndex));
+    }
+
+    private float halfAtByte(DevicePointer pointer, long byteIndex) {
+        return Float.float16ToFloat(buffer(pointer, byteIndex + 2).getShort(Math.toIntExact(pointer.offset()
+                + byteIndex)));
     }
 
     private void rmsNorm(Args a, Launch launch) {

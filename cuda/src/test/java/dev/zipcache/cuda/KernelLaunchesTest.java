@@ -21,7 +21,13 @@ class KernelLaunchesTest {
     void decodeTakesTheMatrixVectorKernelAndPrefillTheTiledOne() {
         DeviceMatrix matrix = new DeviceMatrix(GgmlType.Q4_0, 1000, 2048, A, B);
         Launch decode = KernelLaunches.matmul(matrix, C, 1, C);
-        assertThat(decode.kernel()).isEqualTo("gemv_q4_0");
+        assertThat(decode.kernel()).isEqualTo("gemv_q4_0_x32");
+        assertThat(KernelLaunches.matmul(matrix, C.plus(4), 1, C).kernel()).as("unaligned input")
+                .isEqualTo("gemv_q4_0");
+        assertThat(KernelLaunches.matmul(new DeviceMatrix(GgmlType.F16, 10, 172, A, DevicePointer.NULL), C, 1, C)
+                .kernel()).as("rows not of whole 16-byte chunks").isEqualTo("gemv_f16");
+        assertThat(KernelLaunches.matmul(new DeviceMatrix(GgmlType.F16, 10, 64, A, DevicePointer.NULL), C, 1, C)
+                .kernel()).isEqualTo("gemv_f16_x8");
         assertThat(decode.gridX() * (decode.blockX() / 32)).isGreaterThanOrEqualTo(1000);
         assertThat(decode.gridY()).isEqualTo(1);
         Launch prefill = KernelLaunches.matmul(matrix, C, 130, C);

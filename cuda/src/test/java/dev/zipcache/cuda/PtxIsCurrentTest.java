@@ -20,7 +20,8 @@ class PtxIsCurrentTest {
 
     /** Every kernel the host code launches (KernelLaunches). */
     private static final List<String> ENTRIES = List.of("embed_f32", "embed_f16", "embed_bf16", "embed_q8_0",
-            "embed_q4_0", "gemv_f32", "gemv_f16", "gemv_bf16", "gemv_q8_0", "gemv_q4_0", "gemm_f32", "gemm_f16",
+            "embed_q4_0", "gemv_f32", "gemv_f16", "gemv_bf16", "gemv_q8_0", "gemv_q4_0", "gemv_f16_x8",
+            "gemv_q8_0_x16", "gemv_q4_0_x32", "gemm_f32", "gemm_f16",
             "gemm_bf16", "gemm_q8_0", "gemm_q4_0", "rms_norm", "rope", "swiglu", "add_in_place", "add_bias",
             "kv_append_f16", "attention_rows_f16", "attention_prefill_f16", "attention_split_f16",
             "attention_merge_f16");
