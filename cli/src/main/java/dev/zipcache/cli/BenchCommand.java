@@ -48,8 +48,7 @@ final class BenchCommand implements Runnable {
     @Option(names = "--kv-cache", paramLabel = "SPEC",
             description = {"a KV cache NAME[:key=value,...] (repeatable; default: fp16 and zipcache). One value may "
                     + "list several, separated by ';' or by a comma followed by a new NAME: "
-                    + "'fp16,kivi:bits=2,group=32,zipcache' is three caches. With --device cuda the default is "
-                    + "fp16 alone, the only cache on the GPU so far."})
+                    + "'fp16,kivi:bits=2,group=32,zipcache' is three caches."})
     List<String> kvCacheValues;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "compute threads (default: all cores)")
@@ -71,16 +70,13 @@ final class BenchCommand implements Runnable {
 
     /** The caches compared when none is given: the baseline and the method this project is about. */
     static final List<String> DEFAULT_KV_CACHES = List.of("fp16", "zipcache");
-    /** The caches compared by default on another device than the CPU: those implemented there. */
-    static final List<String> DEVICE_KV_CACHES = List.of("fp16");
 
     @Override
     public void run() {
         if (json && csv) {
             throw new UsageException("give --json or --csv, not both");
         }
-        List<String> caches = kvCacheValues != null ? splitCacheSpecs(kvCacheValues)
-                : deviceOptions.isCpu() ? DEFAULT_KV_CACHES : DEVICE_KV_CACHES;
+        List<String> caches = kvCacheValues == null ? DEFAULT_KV_CACHES : splitCacheSpecs(kvCacheValues);
         caches.forEach(GenerateCommand::validateCacheSpec);
         int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         List<Integer> requestedLengths = promptLengths == null ? BenchmarkOptions.DEFAULT_PROMPT_LENGTHS : promptLengths;

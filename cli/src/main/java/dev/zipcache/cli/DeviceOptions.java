@@ -8,8 +8,8 @@ import picocli.CommandLine.Option;
 final class DeviceOptions {
 
     @Option(names = "--device", defaultValue = SessionOptions.DEFAULT_DEVICE, paramLabel = "NAME",
-            description = "compute backend: cpu or cuda (an NVIDIA GPU; fp16 KV cache only) (default: "
-                    + "${DEFAULT-VALUE})")
+            description = "compute backend: cpu or cuda (an NVIDIA GPU: weights and the fp16 KV cache on the GPU; "
+                    + "other caches stay on the CPU, which attends over them) (default: ${DEFAULT-VALUE})")
     String device;
 
     /**
@@ -24,10 +24,5 @@ final class DeviceOptions {
         } catch (IllegalArgumentException unknown) {
             throw new UsageException("--device: " + unknown.getMessage());
         }
-    }
-
-    /** Whether the session runs on the CPU. */
-    boolean isCpu() {
-        return validated().equals(ComputeBackend.CPU);
     }
 }

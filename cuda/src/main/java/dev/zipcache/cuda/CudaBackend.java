@@ -40,7 +40,8 @@ public final class CudaBackend implements ComputeBackend {
 
     @Override
     public String description() {
-        return "an NVIDIA GPU through the CUDA driver (JCuda); fp16 KV cache; F32, F16, BF16, Q8_0, Q4_0 weights";
+        return "an NVIDIA GPU through the CUDA driver (JCuda); F32, F16, BF16, Q8_0, Q4_0 weights; fp16 KV cache on "
+                + "the GPU, other caches on the host";
     }
 
     @Override
@@ -55,7 +56,8 @@ public final class CudaBackend implements ComputeBackend {
             shared.references++;
             try {
                 return new CudaForwardPass(gpu, shared.weights, () -> release(weights), config,
-                        weights.ropeFrequencyDivisors(), Math.max(maxBatch, CudaForwardPass.MIN_MAX_BATCH));
+                        weights.ropeFrequencyDivisors(), Math.max(maxBatch, CudaForwardPass.MIN_MAX_BATCH),
+                        CudaForwardPass.DEFAULT_TOKENS_PER_SPLIT, threads);
             } catch (RuntimeException failure) {
                 release(weights);
                 throw failure;

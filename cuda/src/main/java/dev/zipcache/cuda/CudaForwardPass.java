@@ -1,10 +1,12 @@
 package dev.zipcache.cuda;
 
+import dev.zipcache.engine.compute.ComputePool;
 import dev.zipcache.engine.compute.ForwardPass;
 import dev.zipcache.engine.model.ModelConfig;
 import dev.zipcache.engine.model.RopeStyle;
 import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
+import dev.zipcache.spi.Providers;
 import dev.zipcache.spi.Spec;
 
 import java.util.ArrayList;
@@ -16,7 +18,8 @@ import java.util.List;
  * residual; then the final norm and the classifier for the rows whose logits are wanted, which alone are copied back.
  * Activations stay on the device between kernels; per batch the host uploads only the token ids and the RoPE table.
  * Prompts run in batches of up to {@code maxBatch} tokens through the tiled kernels; one token through the
- * matrix-vector ones, with its attention split over blocks of positions once the context is long.
+ * matrix-vector ones, with its attention split over blocks of positions once the context is long. With a cache other
+ * than the device's fp16 one, attention runs on the CPU over that host cache ({@link #createCache}).
  */
 final class CudaForwardPass implements ForwardPass {
 
@@ -34,6 +37,8 @@ final class CudaForwardPass implements ForwardPass {
     private final boolean ropeHalves;
     private final float attentionScale;
     private final int tokensPerSplit;
+    private final int hostThreads;
+    private HostBuffers host;
     private final List<DevicePointer> buffers = new ArrayList<>();
 
     private final DevicePointer tokenIds;
@@ -61,12 +66,16 @@ final class CudaForwardPass implements ForwardPass {
      */
     CudaForwardPass(Device device, DeviceWeights weights, Runnable release, ModelConfig config, float[] ropeDivisors,
                     int maxBatch) {
-        this(device, weights, release, config, ropeDivisors, maxBatch, DEFAULT_TOKENS_PER_SPLIT);
+        this(device, weights, release, config, ropeDivisors, maxBatch, DEFAULT_TOKENS_PER_SPLIT,
+                Runtime.getRuntime().availableProcessors());
     }
 
-    /** @param tokensPerSplit positions per block of the split decode attention (tests make it small) */
+    /**
+     * @param tokensPerSplit positions per block of the split decode attention (tests make it small)
+     * @param hostThreads    CPU threads of a host cache's attention
+     */
     CudaForwardPass(Device device, DeviceWeights weights, Runnable release, ModelConfig config, float[] ropeDivisors,
-                    int maxBatch, int tokensPerSplit) {
+                    int maxBatch, int tokensPerSplit, int hostThreads) {
         if (config.headDimension() > KernelLaunches.MAX_HEAD_DIMENSION) {
             throw new IllegalArgumentException("head dimension " + config.headDimension() + " is over the CUDA "
                     + "attention kernels' " + KernelLaunches.MAX_HEAD_DIMENSION + "; use --device cpu");
@@ -80,6 +89,7 @@ final class CudaForwardPass implements ForwardPass {
         this.ropeHalves = config.architecture().ropeStyle() == RopeStyle.HALVES;
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDimension()));
         this.tokensPerSplit = tokensPerSplit;
+        this.hostThreads = hostThreads;
         int width = config.embeddingLength();
         try {
             tokenIds = floats(maxBatch);
@@ -110,15 +120,18 @@ final class CudaForwardPass implements ForwardPass {
         return maxBatch;
     }
 
+    /**
+     * {@code fp16} is the device cache. Every other spec (zipcache, kivi, fp32, ...) is the CPU's cache of that name,
+     * held in host memory: for those the pass copies each layer's queries, keys and values to the host and the
+     * attention output back, and the cache attends on the CPU (the host-cache path).
+     */
     @Override
     public KvCache createCache(String spec, KvCacheGeometry geometry) {
         Spec parsed = Spec.parse(spec);
-        if (!parsed.name().equals(CudaKvCache.SPEC) || !parsed.options().isEmpty()) {
-            throw new IllegalArgumentException("KV cache '" + spec + "' is not implemented on the CUDA device yet; "
-                    + "available there: " + CudaKvCache.SPEC + " (zipcache, kivi and the others run with --device "
-                    + "cpu)");
+        if (parsed.name().equals(CudaKvCache.SPEC) && parsed.options().isEmpty()) {
+            return new CudaKvCache(device, geometry);
         }
-        return new CudaKvCache(device, geometry);
+        return Providers.createCache(spec, geometry);
     }
 
     @Override
@@ -127,20 +140,23 @@ final class CudaForwardPass implements ForwardPass {
         if (count <= 0) {
             throw new IllegalArgumentException("nothing to run: " + count + " tokens");
         }
-        if (!(cache instanceof CudaKvCache deviceCache) || deviceCache.device() != device) {
-            throw new IllegalArgumentException("the CUDA forward pass runs only with a cache it created "
-                    + "(createCache), got " + cache.getClass().getName());
+        CudaKvCache deviceCache = null;
+        if (cache instanceof CudaKvCache onDevice) {
+            if (onDevice.device() != device) {
+                throw new IllegalArgumentException("this KV cache lives on another CUDA device");
+            }
+            onDevice.checkRoom(count);
+            deviceCache = onDevice;
         }
         if (cache.length() + count > config.contextLength()) {
             throw new IllegalArgumentException("sequence of " + (cache.length() + count)
                     + " tokens exceeds the model's context of " + config.contextLength());
         }
-        deviceCache.checkRoom(count);
         float[] result = allLogits ? new float[count * config.vocabularySize()] : lastLogits;
         for (int done = 0; done < count; ) {
             int batch = Math.min(maxBatch, count - done);
             boolean wantLogits = allLogits || done + batch == count;
-            runBatch(tokens, offset + done, batch, deviceCache, kind, wantLogits ? result : null,
+            runBatch(tokens, offset + done, batch, cache, deviceCache, kind, wantLogits ? result : null,
                     allLogits ? done : -1);
             done += batch;
         }
@@ -150,8 +166,9 @@ final class CudaForwardPass implements ForwardPass {
         return result;
     }
 
-    private void runBatch(int[] tokens, int offset, int rows, CudaKvCache cache, KvCache.AttentionKind kind,
-                          float[] result, int firstLogitRow) {
+    /** @param deviceCache {@code cache} when it is the device cache, null for a host cache */
+    private void runBatch(int[] tokens, int offset, int rows, KvCache cache, CudaKvCache deviceCache,
+                          KvCache.AttentionKind kind, float[] result, int firstLogitRow) {
         int width = config.embeddingLength();
         int position = cache.length();
         for (int row = 0; row < rows; row++) {
@@ -170,7 +187,7 @@ final class CudaForwardPass implements ForwardPass {
         device.upload(sines, table.sines, rows * table.pairs());
         for (int layer = 0; layer < config.layers(); layer++) {
             DeviceWeights.Layer weightsOfLayer = weights.layers().get(layer);
-            attentionBlock(layer, weightsOfLayer, rows, position, cache);
+            attentionBlock(layer, weightsOfLayer, rows, position, cache, deviceCache, kind);
             feedForwardBlock(weightsOfLayer, rows);
         }
         cache.commit(rows, kind);
@@ -179,8 +196,8 @@ final class CudaForwardPass implements ForwardPass {
         }
     }
 
-    private void attentionBlock(int layer, DeviceWeights.Layer layerWeights, int rows, int position,
-                                CudaKvCache cache) {
+    private void attentionBlock(int layer, DeviceWeights.Layer layerWeights, int rows, int position, KvCache cache,
+                                CudaKvCache deviceCache, KvCache.AttentionKind kind) {
         int width = config.embeddingLength();
         device.launch(KernelLaunches.rmsNorm(residual, layerWeights.attentionNorm(), width, config.rmsEpsilon(), rows,
                 normalized));
@@ -197,9 +214,20 @@ final class CudaForwardPass implements ForwardPass {
                 ropeHalves));
         device.launch(KernelLaunches.rope(keys, rows, config.kvHeads(), config.headDimension(), pairs, cosines, sines,
                 ropeHalves));
-        device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
-                cache.geometry().maxTokens(), position, cache.keys(layer), cache.values(layer)));
+        if (deviceCache != null) {
+            deviceAttention(layer, rows, position, deviceCache);
+        } else {
+            hostAttention(layer, rows, position, cache, kind);
+        }
+        device.launch(KernelLaunches.matmul(layerWeights.output(), attention, rows, projected));
+        device.launch(KernelLaunches.add(residual, projected, rows * width));
+    }
+
+    /** Appends to the fp16 device cache and attends over it, all on the GPU. */
+    private void deviceAttention(int layer, int rows, int position, CudaKvCache cache) {
         int maxTokens = cache.geometry().maxTokens();
+        device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
+                maxTokens, position, cache.keys(layer), cache.values(layer)));
         if (KernelLaunches.splitAttention(rows, position + rows, tokensPerSplit)) {
             // A decode step over a long context: the positions are split over blocks, then merged.
             device.launch(KernelLaunches.attentionSplit(queries, cache.keys(layer), cache.values(layer),
@@ -212,8 +240,37 @@ final class CudaForwardPass implements ForwardPass {
                     config.kvHeads(), config.headDimension(), maxTokens, position, rows, attentionScale,
                     attention));
         }
-        device.launch(KernelLaunches.matmul(layerWeights.output(), attention, rows, projected));
-        device.launch(KernelLaunches.add(residual, projected, rows * width));
+    }
+
+    /**
+     * The host-cache path: post-RoPE queries, keys and values go to the host, the CPU cache appends and attends
+     * exactly as with the CPU backend (KV heads in parallel), and the attention output comes back.
+     */
+    private void hostAttention(int layer, int rows, int position, KvCache cache, KvCache.AttentionKind kind) {
+        HostBuffers host = hostBuffers();
+        device.download(queries, host.queries, 0, rows * config.queryWidth());
+        device.download(keys, host.keys, 0, rows * config.kvWidth());
+        device.download(values, host.values, 0, rows * config.kvWidth());
+        cache.append(layer, host.keys, 0, host.values, 0, rows);
+        host.pool.parallelFor(config.kvHeads(), 1, (start, end) -> {
+            for (int kvHead = start; kvHead < end; kvHead++) {
+                cache.attend(layer, kvHead, kind, host.queries, 0, rows, position, host.attention, 0);
+            }
+        });
+        device.upload(attention, host.attention, rows * config.queryWidth());
+    }
+
+    /** Host arrays and threads of the host-cache path, made on its first use. */
+    private record HostBuffers(float[] queries, float[] keys, float[] values, float[] attention, ComputePool pool) {
+    }
+
+    private HostBuffers hostBuffers() {
+        if (host == null) {
+            host = new HostBuffers(new float[maxBatch * config.queryWidth()], new float[maxBatch * config.kvWidth()],
+                    new float[maxBatch * config.kvWidth()], new float[maxBatch * config.queryWidth()],
+                    new ComputePool(hostThreads));
+        }
+        return host;
     }
 
     private void feedForwardBlock(DeviceWeights.Layer layerWeights, int rows) {
@@ -256,6 +313,9 @@ final class CudaForwardPass implements ForwardPass {
             device.free(buffer);
         }
         buffers.clear();
+        if (host != null) {
+            host.pool.close();
+        }
         release.run();
     }
 }

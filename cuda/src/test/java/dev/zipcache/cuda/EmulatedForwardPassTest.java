@@ -145,21 +145,33 @@ class EmulatedForwardPassTest {
     }
 
     @Test
-    void onlyTheFp16CacheIsOnTheDevice() throws IOException {
+    void fp16IsTheDeviceCacheAndOtherSpecsAreHostCaches() throws IOException {
         try (Model model = Model.load(model(GgmlType.F32)); EmulatedDevice device = new EmulatedDevice();
              DeviceWeights weights = new DeviceWeights(device, model.config(), model.weights());
              CudaForwardPass pass = new CudaForwardPass(device, weights, () -> { }, model.config(), null, 8)) {
             var geometry = new dev.zipcache.spi.KvCacheGeometry(1, 1, 1, 8, 16);
-            assertThatThrownBy(() -> pass.createCache("zipcache", geometry))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("not implemented on the CUDA device yet; available there: fp16");
-            assertThatThrownBy(() -> pass.createCache("fp16:precision=x", geometry))
-                    .isInstanceOf(IllegalArgumentException.class);
-            try (var cpuCache = dev.zipcache.spi.Providers.createCache("fp16", geometry)) {
-                assertThatThrownBy(() -> pass.forward(new int[] {1}, 0, 1, cpuCache,
-                        dev.zipcache.spi.KvCache.AttentionKind.DECODE, false))
-                        .hasMessageContaining("runs only with a cache it created");
+            try (var fp16 = pass.createCache("fp16", geometry); var zipcache = pass.createCache("zipcache", geometry)) {
+                assertThat(fp16).isInstanceOf(CudaKvCache.class);
+                assertThat(zipcache).isNotInstanceOf(CudaKvCache.class);
             }
+            assertThatThrownBy(() -> pass.createCache("nonsense", geometry))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    /**
+     * The host-cache path: zipcache (and any other CPU cache) with the weights on the device. Its prefill attends in
+     * full precision and scores probe rows; its decode reads the compressed store, all on the CPU.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "zipcache", "kivi"})
+    void hostCachesMatchTheCpuBackend(String spec) throws IOException {
+        try (Model model = Model.load(model(GgmlType.F32)); EmulatedDevice device = new EmulatedDevice()) {
+            ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, PROMPT),
+                    20, 6, CudaForwardPass.DEFAULT_TOKENS_PER_SPLIT, spec);
+            assertThat(device.launches()).extracting(Launch::kernel)
+                    .doesNotContain("kv_append_f16", "attention_rows_f16", "attention_prefill_f16");
+            assertThat(device.liveAllocations()).isZero();
         }
     }
 

@@ -34,17 +34,25 @@ final class ForwardComparison {
                 CudaForwardPass.DEFAULT_TOKENS_PER_SPLIT);
     }
 
-    /** @param tokensPerSplit positions per block of the split decode attention */
     static int[] compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
                          int generated, int tokensPerSplit) {
+        return compare(device, config, weights, prompt, maxBatch, generated, tokensPerSplit, "fp16");
+    }
+
+    /**
+     * @param tokensPerSplit positions per block of the split decode attention
+     * @param cacheSpec      the KV cache of both backends: fp16 is the device cache, others the host-cache path
+     */
+    static int[] compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
+                         int generated, int tokensPerSplit, String cacheSpec) {
         KvCacheGeometry geometry = new KvCacheGeometry(config.layers(), config.kvHeads(), config.heads(),
                 config.headDimension(), config.contextLength());
         try (DeviceWeights uploaded = new DeviceWeights(device, config, weights);
              ForwardPass cpu = ComputeBackend.named("cpu").open(config, weights, 1, maxBatch);
-             KvCache cpuCache = cpu.createCache("fp16", geometry);
+             KvCache cpuCache = cpu.createCache(cacheSpec, geometry);
              CudaForwardPass gpu = new CudaForwardPass(device, uploaded, () -> { }, config,
-                     weights.ropeFrequencyDivisors(), maxBatch, tokensPerSplit);
-             KvCache gpuCache = gpu.createCache("fp16", geometry)) {
+                     weights.ropeFrequencyDivisors(), maxBatch, tokensPerSplit, 2);
+             KvCache gpuCache = gpu.createCache(cacheSpec, geometry)) {
             float[] expected = cpu.forward(prompt, 0, prompt.length, cpuCache, KvCache.AttentionKind.PREFILL, false)
                     .clone();
             float[] actual = gpu.forward(prompt, 0, prompt.length, gpuCache, KvCache.AttentionKind.PREFILL, false);
@@ -61,7 +69,8 @@ final class ForwardComparison {
                 assertClose(actual, expected, "decode logits of step " + step);
             }
             assertThat(gpuCache.length()).isEqualTo(cpuCache.length()).isEqualTo(prompt.length + generated);
-            assertThat(gpuCache.stats()).isEqualTo(cpuCache.stats());
+            assertThat(gpuCache.stats().tokens()).isEqualTo(cpuCache.stats().tokens());
+            assertThat(gpuCache.stats().bytes()).isEqualTo(cpuCache.stats().bytes());
 
             // Scoring: every row's logits, from a rewound cache (the follow-up-turn path).
             assertThat(gpuCache.truncate(0)).isTrue();
