@@ -57,6 +57,26 @@ class CudaDeviceTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"zipcache", "kivi"})
+    void hostCachePathMatchesTheCpuBackend(String spec) {
+        Device device = Gpu.deviceOrSkip();
+        try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
+            ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, 45),
+                    16, 8, CudaForwardPass.DEFAULT_TOKENS_PER_SPLIT, spec);
+        }
+    }
+
+    /** Split decode attention on the GPU: a small split size makes stories260K's context split. */
+    @Test
+    void splitDecodeAttentionMatchesTheCpuBackend() {
+        Device device = Gpu.deviceOrSkip();
+        try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
+            ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, 45),
+                    7, 24, 8);
+        }
+    }
+
     /**
      * The logits of a large model (gpu/check.sh passes a synthetic ~1B one as {@code zipcache.cuda.syntheticModel}):
      * big matrices reach the tiled kernels' full tiles and the row kernels' full blocks.
