@@ -273,7 +273,8 @@ final class EmulatedDevice implements Device {
                     float partial = 0f;
                     for (int j = 0; j < 16; j++) {
                         int packed = byteAt(data, rowStart + block * 16L + j) & 0xFF;
-                        partial += ((packed & 15) - 8) * x[32 * block + j] + ((packed >> 4) - 8) * x[32 * block + 16 + j];
+                        partial += ((packed & 15) - 8) * x[32 * block + j]
+                                + ((packed >> 4) - 8) * x[32 * block + 16 + j];
                     }
                     sum += getHalf(scales, rowScales + block) * partial;
                 }
@@ -307,7 +308,8 @@ final class EmulatedDevice implements Device {
             }
             float scale = 1.0f / (float) Math.sqrt(sum / size + epsilon);
             for (int i = 0; i < size; i++) {
-                putFloat(out, (long) row * size + i, getFloat(weight, i) * (scale * getFloat(x, (long) row * size + i)));
+                float value = getFloat(x, (long) row * size + i);
+                putFloat(out, (long) row * size + i, getFloat(weight, i) * (scale * value));
             }
         }
     }

@@ -17,7 +17,8 @@ import java.util.Set;
 /**
  * One sequence over a shared {@link Model}: it owns a forward pass on the chosen compute backend (with its buffers and
  * threads) and a KV cache, chosen by spec string, that the backend creates. A later generation whose prompt extends
- * the tokens already in the cache (a follow-up turn) prefills only the new tokens. Not thread-safe: one generation at a time.
+ * the tokens already in the cache (a follow-up turn) prefills only the new tokens. Not thread-safe: one generation
+ * at a time.
  */
 public final class Session implements AutoCloseable {
 
@@ -49,8 +50,7 @@ public final class Session implements AutoCloseable {
     /**
      * Opens a session.
      *
-     * @throws IllegalArgumentException for an unknown or invalid cache spec or device, or a cache the device does not
-     *                                  implement
+     * @throws IllegalArgumentException for an unknown or invalid cache spec or device
      * @throws dev.zipcache.engine.compute.DeviceUnavailableException when the device or its driver is missing
      */
     public static Session open(Model model, SessionOptions options) {
