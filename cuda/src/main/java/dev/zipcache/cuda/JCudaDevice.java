@@ -147,10 +147,25 @@ final class JCudaDevice implements Device {
         }
     }
 
+    /** Bytes per staged copy of {@link #upload(DevicePointer, ByteBuffer)}. */
+    private static final int UPLOAD_CHUNK = 64 << 20;
+
+    /**
+     * Copies through a heap array, chunk by chunk, so that any buffer works alike: a read-only view of the mapped
+     * model file, or a heap buffer at any position.
+     */
     @Override
     public synchronized void upload(DevicePointer target, ByteBuffer source) {
         current();
-        JCudaDriver.cuMemcpyHtoD(address(target), Pointer.toBuffer(source), source.remaining());
+        ByteBuffer remaining = source.duplicate();
+        byte[] chunk = new byte[Math.min(UPLOAD_CHUNK, Math.max(1, remaining.remaining()))];
+        long done = 0;
+        while (remaining.hasRemaining()) {
+            int length = Math.min(chunk.length, remaining.remaining());
+            remaining.get(chunk, 0, length);
+            JCudaDriver.cuMemcpyHtoD(address(target.plus(done)), Pointer.to(chunk), length);
+            done += length;
+        }
     }
 
     @Override
