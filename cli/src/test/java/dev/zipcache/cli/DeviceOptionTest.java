@@ -69,6 +69,6 @@ class DeviceOptionTest {
         assertThat(run.exitCode()).as(run.err()).isEqualTo(ZipcacheCommand.RUNTIME_ERROR);
         assertThat(run.errorLines()).as(run.err()).isEqualTo(1);
         assertThat(run.err()).startsWith("zipcache " + command + ": error: CUDA is not available")
-                .contains("libcuda.so.1").contains("use --device cpu").doesNotContain("\tat ");
+                .contains("use --device cpu").doesNotContain("\tat ");
     }
 }

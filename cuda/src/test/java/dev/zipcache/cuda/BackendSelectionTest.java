@@ -39,7 +39,6 @@ class BackendSelectionTest {
             assertThatThrownBy(() -> Session.open(model, SessionOptions.defaults().withDevice("cuda")))
                     .isInstanceOf(DeviceUnavailableException.class)
                     .hasMessageStartingWith("CUDA is not available")
-                    .hasMessageContaining("libcuda.so.1")
                     .hasMessageEndingWith("use --device cpu")
                     .satisfies(failure -> assertThat(failure.getMessage()).doesNotContain("\n"));
         }
