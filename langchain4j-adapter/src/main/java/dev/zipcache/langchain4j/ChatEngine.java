@@ -16,6 +16,7 @@ import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import dev.zipcache.engine.chat.ChatFormat;
 import dev.zipcache.engine.chat.ChatOptions;
+import dev.zipcache.engine.compute.ComputeBackend;
 import dev.zipcache.engine.compute.CpuForwardPass;
 import dev.zipcache.engine.generate.CancellationToken;
 import dev.zipcache.engine.generate.ContextOverflowException;
@@ -76,13 +77,28 @@ final class ChatEngine implements AutoCloseable {
             this.maxWaiting = builder.maxWaitingRequests == null ? Integer.MAX_VALUE
                     : Math.max(0, builder.maxWaitingRequests);
             this.format = ChatFormat.forModel(model);
+            String device = builder.device == null ? ComputeBackend.CPU : builder.device;
+            ComputeBackend.named(device); // an unknown name fails now, listing the known ones
             this.pool = new SessionPool(model, new SessionOptions(defaults.kvCache(), threads,
-                    CpuForwardPass.DEFAULT_MAX_BATCH), sessions);
+                    CpuForwardPass.DEFAULT_MAX_BATCH, device), sessions);
+            if (!device.equalsIgnoreCase(ComputeBackend.CPU)) {
+                openFirstSession(); // a missing GPU or driver fails build(), not the first request
+            }
         } catch (RuntimeException failure) {
             if (ownsModel) {
                 model.close();
             }
             throw failure;
+        }
+    }
+
+    /** Opens one session now (it stays pooled for the first request), so that a device problem shows at once. */
+    private void openFirstSession() {
+        try {
+            pool.acquire(null, new int[] {model.tokenizer().specialTokens().bos()}, 0).close();
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while opening the first session", interrupted);
         }
     }
 

@@ -32,6 +32,7 @@ public abstract class ZipCacheModelBuilder<B extends ZipCacheModelBuilder<B>> {
     List<String> stopSequences;
     Long seed;
     Integer threads;
+    String device;
     Integer sessions;
     Integer maxWaitingRequests;
     ChatRequestParameters defaultRequestParameters;
@@ -130,6 +131,15 @@ public abstract class ZipCacheModelBuilder<B extends ZipCacheModelBuilder<B>> {
     /** Compute threads per session, the calling thread included; default: all processors. */
     public B threads(Integer threads) {
         this.threads = threads;
+        return self();
+    }
+
+    /**
+     * The compute backend: {@code "cpu"} (default) or {@code "cuda"} (an NVIDIA GPU, with the zipcache-cuda module on
+     * the class path). A missing GPU or driver fails {@code build()} with one clear message.
+     */
+    public B device(String device) {
+        this.device = device;
         return self();
     }
 

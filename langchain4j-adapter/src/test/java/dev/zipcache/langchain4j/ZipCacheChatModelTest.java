@@ -214,6 +214,17 @@ class ZipCacheChatModelTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("top-p");
     }
 
+    @Test
+    void aDeviceWithoutItsBackendOnTheClassPathFailsTheBuildSayingWhatToAdd() {
+        assertThatThrownBy(() -> Stories.greedy().device("cuda").build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown device 'cuda'")
+                .hasMessageContaining("zipcache-cuda");
+        try (ZipCacheChatModel onCpu = Stories.greedy().device("cpu").maxOutputTokens(5).build()) {
+            assertThat(onCpu.chat(STORY)).isNotBlank();
+        }
+    }
+
     private static void assertUnsupported(ZipCacheChatModel model, ChatRequestParameters parameters, String what) {
         assertThatThrownBy(() -> model.chat(ask(STORY, parameters)))
                 .isExactlyInstanceOf(UnsupportedFeatureException.class)

@@ -1,6 +1,7 @@
 package dev.zipcache.server;
 
 import dev.zipcache.engine.chat.ChatFormat;
+import dev.zipcache.engine.compute.ComputeBackend;
 import dev.zipcache.engine.compute.CpuForwardPass;
 import dev.zipcache.engine.generate.SessionOptions;
 import dev.zipcache.engine.generate.SessionPool;
@@ -36,6 +37,7 @@ public class ServedModel {
         this.config = config;
         // A wrong default spec is a start-up error, not a failure of every request.
         checkCacheSpec(config.kvCache());
+        ComputeBackend.named(config.device()); // an unknown device name fails here, listing the known ones
         if (config.maxConcurrent() < 1 || config.maxQueue() < 0) {
             throw new IllegalArgumentException("zipcache.max-concurrent must be ≥ 1 and zipcache.max-queue ≥ 0, got "
                     + config.maxConcurrent() + " and " + config.maxQueue());
@@ -46,11 +48,29 @@ public class ServedModel {
         this.chatFormat = ChatFormat.forModel(model);
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
         this.pool = new SessionPool(model, new SessionOptions(config.kvCache(), threads,
-                CpuForwardPass.DEFAULT_MAX_BATCH), config.maxConcurrent());
+                CpuForwardPass.DEFAULT_MAX_BATCH, config.device()), config.maxConcurrent());
+        openFirstSession();
         LOG.infof("serving %s as '%s' (context %d tokens, chat template %s, KV cache %s, %d concurrent x %d threads,"
-                        + " queue %d) after %.0f ms", config.model().path(), id, model.config().contextLength(),
-                chatFormat.template().id(), config.kvCache(), config.maxConcurrent(), threads, config.maxQueue(),
+                        + " queue %d, device %s) after %.0f ms", config.model().path(), id,
+                model.config().contextLength(), chatFormat.template().id(), config.kvCache(), config.maxConcurrent(),
+                threads, config.maxQueue(), config.device(),
                 (System.nanoTime() - start) / 1e6);
+    }
+
+    /**
+     * Opens the first session now, so that a missing GPU or driver ({@code zipcache.device=cuda}) stops the start-up
+     * with its message instead of failing every request; the session stays in the pool for the first request.
+     */
+    private void openFirstSession() {
+        try {
+            pool.acquire(null, new int[] {model.tokenizer().specialTokens().bos()}, 0).close();
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while opening the first session", interrupted);
+        } catch (RuntimeException failure) {
+            model.close();
+            throw failure;
+        }
     }
 
     /** {@code stories260K-f32.gguf} is served as {@code stories260K-f32}. */

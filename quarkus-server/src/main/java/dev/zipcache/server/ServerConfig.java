@@ -21,6 +21,10 @@ public interface ServerConfig {
     @WithDefault("zipcache")
     String kvCache();
 
+    /** The compute backend: {@code cpu}, or {@code cuda} on a machine with an NVIDIA GPU and driver. */
+    @WithDefault("cpu")
+    String device();
+
     /** Compute threads per generation (the request's thread included); all cores when absent. */
     OptionalInt threads();
 
