@@ -21,12 +21,53 @@ final class CausalAttention {
     /** Per KV head: weights of one query head, and their sum over the group's query heads. */
     private final float[][] weights;
     private final float[][] summed;
+    /** Per KV head: the tiled kernel's workspace, made on first use. */
+    private final TiledAttention[] tiled;
 
     CausalAttention(KvCacheGeometry geometry) {
         this.geometry = geometry;
         this.scale = (float) (1.0 / Math.sqrt(geometry.headDimension()));
         this.weights = new float[geometry.kvHeads()][geometry.maxTokens()];
         this.summed = new float[geometry.kvHeads()][geometry.maxTokens()];
+        this.tiled = new TiledAttention[geometry.kvHeads()];
+    }
+
+    private TiledAttention tiled(int kvHead) {
+        TiledAttention kernel = tiled[kvHead];
+        if (kernel == null) {
+            kernel = new TiledAttention(geometry.headDimension(), geometry.groupSize());
+            tiled[kvHead] = kernel;
+        }
+        return kernel;
+    }
+
+    /**
+     * Attends {@code rows} consecutive query rows where row {@code r} sees the first {@code firstVisible + r} tokens
+     * of {@code view}: a batch of rows goes through the tiled kernel, a single row (decode) through
+     * {@link #attendRow}.
+     */
+    void attendBatch(int kvHead, AttentionView view, float[] queries, int queriesOffset, int rows, int firstVisible,
+                     float[] output, int outputOffset) {
+        int queryWidth = geometry.queryWidth();
+        if (rows > 1) {
+            tiled(kvHead).attend(kvHead, view, queries, queriesOffset, rows, queryWidth, firstVisible, output,
+                    outputOffset);
+            return;
+        }
+        for (int row = 0; row < rows; row++) {
+            attendRow(kvHead, view, firstVisible + row, queries, queriesOffset + row * queryWidth, output,
+                    outputOffset + row * queryWidth, row, null);
+        }
+    }
+
+    /**
+     * For each observed row: its attention probabilities over the first {@code visibles[i]} tokens of {@code view},
+     * summed over the query heads of {@code kvHead}, exactly normalized (only the observed rows' scores are
+     * computed, ZIPCACHE.md §5.2 step 2).
+     */
+    void observeRows(int kvHead, AttentionView view, float[] queries, int[] queryRowOffsets, int[] visibles,
+                     int[] rowIds, int rows, ProbabilitySink sink) {
+        tiled(kvHead).probabilities(kvHead, view, queries, queryRowOffsets, visibles, rowIds, rows, sink);
     }
 
     /**
@@ -35,11 +76,7 @@ final class CausalAttention {
      */
     void attendRows(int kvHead, AttentionView view, float[] queries, int queriesOffset, int rows, int firstPosition,
                     float[] output, int outputOffset) {
-        int queryWidth = geometry.queryWidth();
-        for (int row = 0; row < rows; row++) {
-            attendRow(kvHead, view, firstPosition + row + 1, queries, queriesOffset + row * queryWidth, output,
-                    outputOffset + row * queryWidth, row, null);
-        }
+        attendBatch(kvHead, view, queries, queriesOffset, rows, firstPosition + 1, output, outputOffset);
     }
 
     /**

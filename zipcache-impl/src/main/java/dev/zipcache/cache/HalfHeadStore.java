@@ -41,4 +41,9 @@ final class HalfHeadStore implements HeadStore {
                     dimension);
         }
     }
+
+    @Override
+    public void toFloats(int from, int count, float[] out, int outOffset) {
+        HalfVectors.toFloats(vectors, from * dimension, out, outOffset, count * dimension);
+    }
 }

@@ -15,6 +15,13 @@ interface Rows {
     /** {@code out += Σ_t weights[weightsOffset + t] · v[from + t]} for {@code t < count}. */
     void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out, int outOffset);
 
+    /**
+     * Writes {@code k[from + t]} (this head's channels, as attention reads them) to
+     * {@code out[outOffset + t · length ..]} for {@code t < count}: tiled attention converts a block of tokens once
+     * and uses it for many query rows.
+     */
+    void toFloats(int from, int count, float[] out, int outOffset);
+
     /** One head's slice ({@code column}, {@code length} channels) of a quantized block's rows. */
     static Rows of(QuantizedBlock block, int column, int length) {
         return new Rows() {
@@ -27,6 +34,13 @@ interface Rows {
             public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out,
                                     int outOffset) {
                 block.addWeightedRows(from, count, column, weights, weightsOffset, out, outOffset, length);
+            }
+
+            @Override
+            public void toFloats(int from, int count, float[] out, int outOffset) {
+                for (int t = 0; t < count; t++) {
+                    block.dequantize(from + t, column, out, outOffset + t * length, length);
+                }
             }
         };
     }

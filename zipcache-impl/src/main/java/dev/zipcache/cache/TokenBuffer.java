@@ -68,6 +68,13 @@ final class TokenBuffer {
                             outOffset, length);
                 }
             }
+
+            @Override
+            public void toFloats(int from, int count, float[] out, int outOffset) {
+                for (int t = 0; t < count; t++) {
+                    System.arraycopy(vectors, (from + t) * width + column, out, outOffset + t * length, length);
+                }
+            }
         };
     }
 

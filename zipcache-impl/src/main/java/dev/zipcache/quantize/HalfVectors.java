@@ -53,4 +53,16 @@ public final class HalfVectors {
             out[outOffset + i] += weight * Float.float16ToFloat(halves[halvesOffset + i]);
         }
     }
+
+    /** out[outOffset + i] = half(halves[halvesOffset + i]) for i < length. */
+    public static void toFloats(short[] halves, int halvesOffset, float[] out, int outOffset, int length) {
+        int i = 0;
+        int bound = length - length % FLOAT_LANES;
+        for (; i < bound; i += FLOAT_LANES) {
+            halvesAsFloats(halves, halvesOffset + i).intoArray(out, outOffset + i);
+        }
+        for (; i < length; i++) {
+            out[outOffset + i] = Float.float16ToFloat(halves[halvesOffset + i]);
+        }
+    }
 }
