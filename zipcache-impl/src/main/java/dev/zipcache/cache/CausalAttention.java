@@ -18,7 +18,7 @@ final class CausalAttention {
 
     private final KvCacheGeometry geometry;
     private final float scale;
-    /** Per KV head: weights of one query head, and their sum over the group's query heads. */
+    /** Per KV head: the weights of each of its query heads, and their sum over the group's query heads. */
     private final float[][] weights;
     private final float[][] summed;
     /** Per KV head: the tiled kernel's workspace, made on first use. */
@@ -27,7 +27,7 @@ final class CausalAttention {
     CausalAttention(KvCacheGeometry geometry) {
         this.geometry = geometry;
         this.scale = (float) (1.0 / Math.sqrt(geometry.headDimension()));
-        this.weights = new float[geometry.kvHeads()][geometry.maxTokens()];
+        this.weights = new float[geometry.kvHeads()][geometry.groupSize() * geometry.maxTokens()];
         this.summed = new float[geometry.kvHeads()][geometry.maxTokens()];
         this.tiled = new TiledAttention[geometry.kvHeads()];
     }
@@ -89,34 +89,36 @@ final class CausalAttention {
                    float[] output, int outputRowOffset, int row, ProbabilitySink sink) {
         int dimension = geometry.headDimension();
         int group = geometry.groupSize();
+        int stride = geometry.maxTokens();
+        // Per query head of the group, its scores then weights at [member · stride ..]: the stores read each token
+        // once for the whole group (GQA).
         float[] scores = weights[kvHead];
-        float[] total = summed[kvHead];
-        if (sink != null) {
-            Arrays.fill(total, 0, visible, 0f);
+        int queryOffset = queryRowOffset + kvHead * group * dimension;
+        for (int segment = 0, done = 0; segment < view.size && done < visible; segment++) {
+            int count = Math.min(view.counts[segment], visible - done);
+            view.keys[segment].dotsGroup(view.keyFrom[segment], count, queries, queryOffset, dimension, group,
+                    scores, done, stride);
+            done += count;
         }
         for (int member = 0; member < group; member++) {
-            int head = kvHead * group + member;
-            int queryOffset = queryRowOffset + head * dimension;
-            for (int segment = 0, done = 0; segment < view.size && done < visible; segment++) {
-                int count = Math.min(view.counts[segment], visible - done);
-                view.keys[segment].dots(view.keyFrom[segment], count, queries, queryOffset, scores, done);
-                done += count;
-            }
-            Softmax.scaledInPlace(scores, visible, scale);
-            int out = outputRowOffset + head * dimension;
-            Arrays.fill(output, out, out + dimension, 0f);
-            for (int segment = 0, done = 0; segment < view.size && done < visible; segment++) {
-                int count = Math.min(view.counts[segment], visible - done);
-                view.values[segment].addWeighted(view.valueFrom[segment], count, scores, done, output, out);
-                done += count;
-            }
-            if (sink != null) {
-                for (int index = 0; index < visible; index++) {
-                    total[index] += scores[index];
-                }
-            }
+            Softmax.scaledInPlace(scores, member * stride, visible, scale);
+        }
+        int out = outputRowOffset + kvHead * group * dimension;
+        Arrays.fill(output, out, out + group * dimension, 0f);
+        for (int segment = 0, done = 0; segment < view.size && done < visible; segment++) {
+            int count = Math.min(view.counts[segment], visible - done);
+            view.values[segment].addWeightedGroup(view.valueFrom[segment], count, scores, done, stride, group, output,
+                    out, dimension);
+            done += count;
         }
         if (sink != null) {
+            float[] total = summed[kvHead];
+            System.arraycopy(scores, 0, total, 0, visible);
+            for (int member = 1; member < group; member++) {
+                for (int index = 0; index < visible; index++) {
+                    total[index] += scores[member * stride + index];
+                }
+            }
             sink.accept(row, total, visible);
         }
     }
