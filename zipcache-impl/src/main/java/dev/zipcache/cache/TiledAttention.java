@@ -233,10 +233,22 @@ final class TiledAttention {
      * and the {@link #KEY_BLOCK} tokens of the loaded block.
      */
     private void scoreTile(int first, int end, int stride, int column) {
+        if (end - first == TILE) {
+            scoreTile4(first, stride, column);
+        } else {
+            for (int m = first; m < end; m++) {
+                scoreRow(m, stride, column);
+            }
+        }
+    }
+
+    /** {@link #scoreTile} for four rows: 16 accumulators, stored straight from registers. */
+    private void scoreTile4(int first, int stride, int column) {
         float[] q = queryTile;
         float[] k = keysTransposed;
+        float[] out = scores;
         int dims = dimension;
-        if (end - first == TILE) {
+        {
             int q0 = first * dims;
             int q1 = q0 + dims;
             int q2 = q1 + dims;
@@ -272,14 +284,35 @@ final class TiledAttention {
                 a32 = k2.fma(b, a32);
                 a33 = k3.fma(b, a33);
             }
-            int s = first * stride + column;
-            store4(a00, a01, a02, a03, s);
-            store4(a10, a11, a12, a13, s + stride);
-            store4(a20, a21, a22, a23, s + 2 * stride);
-            store4(a30, a31, a32, a33, s + 3 * stride);
-            return;
+            int s0 = first * stride + column;
+            int s1 = s0 + stride;
+            int s2 = s1 + stride;
+            int s3 = s2 + stride;
+            a00.intoArray(out, s0);
+            a01.intoArray(out, s0 + LANES);
+            a02.intoArray(out, s0 + 2 * LANES);
+            a03.intoArray(out, s0 + 3 * LANES);
+            a10.intoArray(out, s1);
+            a11.intoArray(out, s1 + LANES);
+            a12.intoArray(out, s1 + 2 * LANES);
+            a13.intoArray(out, s1 + 3 * LANES);
+            a20.intoArray(out, s2);
+            a21.intoArray(out, s2 + LANES);
+            a22.intoArray(out, s2 + 2 * LANES);
+            a23.intoArray(out, s2 + 3 * LANES);
+            a30.intoArray(out, s3);
+            a31.intoArray(out, s3 + LANES);
+            a32.intoArray(out, s3 + 2 * LANES);
+            a33.intoArray(out, s3 + 3 * LANES);
         }
-        for (int m = first; m < end; m++) {
+    }
+
+    /** {@link #scoreTile} for one row. */
+    private void scoreRow(int m, int stride, int column) {
+        float[] q = queryTile;
+        float[] k = keysTransposed;
+        int dims = dimension;
+        {
             int qm = m * dims;
             FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < dims; d++) {
@@ -290,15 +323,12 @@ final class TiledAttention {
                 a2 = FloatVector.fromArray(SPECIES, k, kb + 2 * LANES).fma(b, a2);
                 a3 = FloatVector.fromArray(SPECIES, k, kb + 3 * LANES).fma(b, a3);
             }
-            store4(a0, a1, a2, a3, m * stride + column);
+            int s = m * stride + column;
+            a0.intoArray(scores, s);
+            a1.intoArray(scores, s + LANES);
+            a2.intoArray(scores, s + 2 * LANES);
+            a3.intoArray(scores, s + 3 * LANES);
         }
-    }
-
-    private void store4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, int offset) {
-        v0.intoArray(scores, offset);
-        v1.intoArray(scores, offset + LANES);
-        v2.intoArray(scores, offset + 2 * LANES);
-        v3.intoArray(scores, offset + 3 * LANES);
     }
 
     /**
@@ -310,11 +340,18 @@ final class TiledAttention {
         int base = m * KEY_BLOCK;
         FloatVector negativeInfinity = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
         FloatVector blockMaxima = negativeInfinity;
-        for (int j = 0; j < KEY_BLOCK; j += LANES) {
-            VectorMask<Float> inRange = SPECIES.indexInRange(j, valid);
-            FloatVector s = negativeInfinity.blend(FloatVector.fromArray(SPECIES, scores, base + j), inRange);
-            s.intoArray(scores, base + j);
-            blockMaxima = blockMaxima.max(s);
+        if (valid == KEY_BLOCK) {
+            for (int j = 0; j < KEY_BLOCK; j += LANES) {
+                blockMaxima = blockMaxima.max(FloatVector.fromArray(SPECIES, scores, base + j));
+            }
+        } else {
+            // The row's prefix ends inside this block: the rest of the block must weigh nothing.
+            for (int j = 0; j < KEY_BLOCK; j += LANES) {
+                VectorMask<Float> inRange = SPECIES.indexInRange(j, valid);
+                FloatVector s = negativeInfinity.blend(FloatVector.fromArray(SPECIES, scores, base + j), inRange);
+                s.intoArray(scores, base + j);
+                blockMaxima = blockMaxima.max(s);
+            }
         }
         float previous = maxima[m];
         float maximum = Math.max(previous, blockMaxima.reduceLanes(VectorOperators.MAX));
