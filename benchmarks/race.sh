@@ -6,6 +6,9 @@
 #                      [-p PROMPT_TOKENS] [-n GENERATED] [-t THREADS] [-r REPETITIONS]
 #                      [--kv-cache SPEC] [--llama-kv f16|q8_0|q4_0]
 #
+# --llama-kv sets llama.cpp's K and V cache types (--ctk/--ctv of the harness; a quantized V needs flash attention,
+# which llama.cpp enables on the CPU by default). Set $ZIPCACHE_SKIP_BUILD=1 to reuse the jars as they are.
+#
 # Needs: a JDK 25 (found like ./zipcache does), node ≥ 20 and npm (llama.cpp runs through the prebuilt binaries of
 # the npm package node-llama-cpp, see ../shared/bench/README.md). Models are written to $ZIPCACHE_MODELS
 # (default /tmp/zipcache-models) and reused; node-llama-cpp is installed once into ~/.cache/zipcache/llamacpp-peer
@@ -37,7 +40,8 @@ models=${ZIPCACHE_MODELS:-/tmp/zipcache-models}
 mkdir -p "$models"
 model="$models/$preset-$type.gguf"
 
-(cd "$here" && ./mvnw -B -q -DskipTests install -pl cli,benchmarks -am >&2)
+# package, not install: the jars are used from target/, and a shared ~/.m2 is left alone.
+[ -n "${ZIPCACHE_SKIP_BUILD:-}" ] || (cd "$here" && ./mvnw -B -q -DskipTests package -pl cli,benchmarks -am >&2)
 if [ ! -f "$model" ]; then
   echo "race.sh: writing $model" >&2
   cp="$here/benchmarks/target/benchmarks.jar"

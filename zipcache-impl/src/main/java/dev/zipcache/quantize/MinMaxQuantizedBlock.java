@@ -420,17 +420,28 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             }
             constants[h] = constant;
         }
-        int plane = column / rowBytes;
         int parameterGroup = perColumn ? 0 : column / group;
         float[] sums = scratch.groupSums();
+        float[] total = scratch.groupTotals();
         int r = 0;
         for (; r + 4 <= rowCount; r += 4) {
-            int index = (firstRow + r) * rowBytes + column - plane * rowBytes;
-            RunKernels.codeDot4x4(codes, index, rowBytes, plane * bits, mask, weights, length, sums);
+            java.util.Arrays.fill(total, 0f);
+            // One pass per plane the slice covers (a 2-bit head slice may span two): codes of a run are contiguous.
+            for (int c = column, end = column + length; c < end; ) {
+                int plane = c / rowBytes;
+                int runEnd = Math.min(end, (plane + 1) * rowBytes);
+                int index = (firstRow + r) * rowBytes + c - plane * rowBytes;
+                RunKernels.codeDot4x4(codes, index, rowBytes, plane * bits, mask, weights, c - column, length,
+                        runEnd - c, sums);
+                for (int j = 0; j < total.length; j++) {
+                    total[j] += sums[j];
+                }
+                c = runEnd;
+            }
             for (int h = 0; h < GROUP_HEADS; h++) {
                 for (int k = 0; k < 4; k++) {
                     out[outOffset + h * outStride + r + k] = groupScore(firstRow + r + k, parameterGroup,
-                            sums[4 * h + k], constants[h]);
+                            total[4 * h + k], constants[h]);
                 }
             }
         }
@@ -475,7 +486,6 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         float[] offsetSums = scratch.third(GROUP_HEADS);
         java.util.Arrays.fill(offsetSums, 0, GROUP_HEADS, 0f);
         float[] factors = scratch.factors(4 * GROUP_HEADS);
-        int plane = column / rowBytes;
         int parameterGroup = perColumn ? 0 : column / group;
         int r = 0;
         for (; r + 4 <= rowCount; r += 4) {
@@ -492,8 +502,14 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                     }
                 }
             }
-            int index = (firstRow + r) * rowBytes + column - plane * rowBytes;
-            RunKernels.codeAccumulate4x4(codes, index, rowBytes, plane * bits, mask, factors, accumulator, length);
+            for (int c = column, end = column + length; c < end; ) {
+                int plane = c / rowBytes;
+                int runEnd = Math.min(end, (plane + 1) * rowBytes);
+                int index = (firstRow + r) * rowBytes + c - plane * rowBytes;
+                RunKernels.codeAccumulate4x4(codes, index, rowBytes, plane * bits, mask, factors, accumulator,
+                        c - column, length, runEnd - c);
+                c = runEnd;
+            }
         }
         for (; r < rowCount; r++) {
             int row = firstRow + r;
@@ -522,9 +538,9 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
     }
 
-    /** Whether the four-head kernels apply: packed planes, one plane and one parameter run, four rows or more. */
+    /** Whether the four-head kernels apply: packed planes, one parameter run, four rows or more. */
     private boolean groupKernel(int heads, int column, int length, int rowCount) {
-        return heads == GROUP_HEADS && planar && length > 0 && rowCount >= 4 && onePlane(column, length)
+        return heads == GROUP_HEADS && planar && length > 0 && rowCount >= 4
                 && (perColumn || column / group == (column + length - 1) / group);
     }
 
@@ -587,6 +603,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         private float[] third = new float[16];
         private final float[] sums = new float[4];
         private final float[] groupSums = new float[4 * GROUP_HEADS];
+        private final float[] groupTotals = new float[4 * GROUP_HEADS];
+
+        float[] groupTotals() {
+            return groupTotals;
+        }
 
         float[] groupSums() {
             return groupSums;

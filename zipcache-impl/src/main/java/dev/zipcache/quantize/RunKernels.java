@@ -349,11 +349,14 @@ final class RunKernels {
 
     /**
      * {@link #codeDot4} for four rows (at {@code index}, {@code index + rowStride}, ...) against four weight vectors
-     * ({@code weights[h · n ..]}, one per query head of a GQA group): each row's codes are unpacked once for the four
-     * heads. {@code sums[4·h + k]} receives head h's sum over row k.
+     * ({@code weights[weightOffset + h · weightStride ..]}, one per query head of a GQA group): each row's codes are
+     * unpacked once for the four heads. {@code sums[4·h + k]} receives head h's sum over row k.
      */
-    static void codeDot4x4(byte[] packed, int index, int rowStride, int shift, int mask, float[] weights, int n,
-                           float[] sums) {
+    static void codeDot4x4(byte[] packed, int index, int rowStride, int shift, int mask, float[] weights,
+                           int weightOffset, int weightStride, int n, float[] sums) {
+        int w1 = weightOffset + weightStride;
+        int w2 = w1 + weightStride;
+        int w3 = w2 + weightStride;
         int i = 0;
         int bound = wholeLoads(n);
         int index1 = index + rowStride;
@@ -374,22 +377,22 @@ final class RunKernels {
                 FloatVector c1 = codesAsFloats(b1, part);
                 FloatVector c2 = codesAsFloats(b2, part);
                 FloatVector c3 = codesAsFloats(b3, part);
-                FloatVector w = FloatVector.fromArray(FLOATS, weights, lane);
+                FloatVector w = FloatVector.fromArray(FLOATS, weights, weightOffset + lane);
                 s00 = c0.fma(w, s00);
                 s01 = c1.fma(w, s01);
                 s02 = c2.fma(w, s02);
                 s03 = c3.fma(w, s03);
-                w = FloatVector.fromArray(FLOATS, weights, n + lane);
+                w = FloatVector.fromArray(FLOATS, weights, w1 + lane);
                 s10 = c0.fma(w, s10);
                 s11 = c1.fma(w, s11);
                 s12 = c2.fma(w, s12);
                 s13 = c3.fma(w, s13);
-                w = FloatVector.fromArray(FLOATS, weights, 2 * n + lane);
+                w = FloatVector.fromArray(FLOATS, weights, w2 + lane);
                 s20 = c0.fma(w, s20);
                 s21 = c1.fma(w, s21);
                 s22 = c2.fma(w, s22);
                 s23 = c3.fma(w, s23);
-                w = FloatVector.fromArray(FLOATS, weights, 3 * n + lane);
+                w = FloatVector.fromArray(FLOATS, weights, w3 + lane);
                 s30 = c0.fma(w, s30);
                 s31 = c1.fma(w, s31);
                 s32 = c2.fma(w, s32);
@@ -418,7 +421,7 @@ final class RunKernels {
             int q2 = code(packed, index2 + i, shift, mask);
             int q3 = code(packed, index3 + i, shift, mask);
             for (int h = 0; h < 4; h++) {
-                float w = weights[h * n + i];
+                float w = weights[weightOffset + h * weightStride + i];
                 sums[4 * h] += q0 * w;
                 sums[4 * h + 1] += q1 * w;
                 sums[4 * h + 2] += q2 * w;
@@ -428,11 +431,15 @@ final class RunKernels {
     }
 
     /**
-     * {@link #codeAccumulate4} for four query heads: {@code accumulator[h · n + i] += Σ_k factors[4·h + k] · q_k,i}
-     * over four rows (at {@code index}, {@code index + rowStride}, ...), each row's codes unpacked once.
+     * {@link #codeAccumulate4} for four query heads:
+     * {@code accumulator[accumulatorOffset + h · accumulatorStride + i] += Σ_k factors[4·h + k] · q_k,i} over four rows (at {@code index}, {@code index + rowStride}, ...), each row's codes unpacked once.
      */
     static void codeAccumulate4x4(byte[] packed, int index, int rowStride, int shift, int mask, float[] factors,
-                                  float[] accumulator, int n) {
+                                  float[] accumulator, int accumulatorOffset, int accumulatorStride, int n) {
+        int o0 = accumulatorOffset;
+        int o1 = o0 + accumulatorStride;
+        int o2 = o1 + accumulatorStride;
+        int o3 = o2 + accumulatorStride;
         int i = 0;
         int bound = wholeLoads(n);
         int index1 = index + rowStride;
@@ -467,13 +474,13 @@ final class RunKernels {
                     FloatVector c2 = codesAsFloats(b2, part);
                     FloatVector c3 = codesAsFloats(b3, part);
                     c0.fma(f00, c1.fma(f01, c2.fma(f02, c3.fma(f03, FloatVector.fromArray(FLOATS, accumulator,
-                            lane))))).intoArray(accumulator, lane);
+                            o0 + lane))))).intoArray(accumulator, o0 + lane);
                     c0.fma(f10, c1.fma(f11, c2.fma(f12, c3.fma(f13, FloatVector.fromArray(FLOATS, accumulator,
-                            n + lane))))).intoArray(accumulator, n + lane);
+                            o1 + lane))))).intoArray(accumulator, o1 + lane);
                     c0.fma(f20, c1.fma(f21, c2.fma(f22, c3.fma(f23, FloatVector.fromArray(FLOATS, accumulator,
-                            2 * n + lane))))).intoArray(accumulator, 2 * n + lane);
+                            o2 + lane))))).intoArray(accumulator, o2 + lane);
                     c0.fma(f30, c1.fma(f31, c2.fma(f32, c3.fma(f33, FloatVector.fromArray(FLOATS, accumulator,
-                            3 * n + lane))))).intoArray(accumulator, 3 * n + lane);
+                            o3 + lane))))).intoArray(accumulator, o3 + lane);
                 }
             }
         }
@@ -483,7 +490,7 @@ final class RunKernels {
             int q2 = code(packed, index2 + i, shift, mask);
             int q3 = code(packed, index3 + i, shift, mask);
             for (int h = 0; h < 4; h++) {
-                accumulator[h * n + i] += factors[4 * h] * q0 + factors[4 * h + 1] * q1 + factors[4 * h + 2] * q2
+                accumulator[accumulatorOffset + h * accumulatorStride + i] += factors[4 * h] * q0 + factors[4 * h + 1] * q1 + factors[4 * h + 2] * q2
                         + factors[4 * h + 3] * q3;
             }
         }
