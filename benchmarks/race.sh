@@ -6,6 +6,11 @@
 #                      [-p PROMPT_TOKENS] [-n GENERATED] [-t THREADS] [-r REPETITIONS]
 #                      [--kv-cache SPEC] [--llama-kv f16|q8_0|q4_0]
 #
+# --llama-kv sets llama.cpp's K and V cache types (--ctk/--ctv of the harness; a quantized V needs flash attention,
+# which llama.cpp enables on the CPU by default). Set $ZIPCACHE_SKIP_BUILD=1 to reuse the jars as they are, and
+# $LLAMA_WAIT_IDLE to the seconds llama.cpp's harness waits for an idle CPU before each run (default 60; 0 on a
+# machine that is never idle).
+#
 # Needs: a JDK 25 (found like ./zipcache does), node ≥ 20 and npm (llama.cpp runs through the prebuilt binaries of
 # the npm package node-llama-cpp, see ../shared/bench/README.md). Models are written to $ZIPCACHE_MODELS
 # (default /tmp/zipcache-models) and reused; node-llama-cpp is installed once into ~/.cache/zipcache/llamacpp-peer
@@ -37,7 +42,8 @@ models=${ZIPCACHE_MODELS:-/tmp/zipcache-models}
 mkdir -p "$models"
 model="$models/$preset-$type.gguf"
 
-(cd "$here" && ./mvnw -B -q -DskipTests install -pl cli,benchmarks -am >&2)
+# package, not install: the jars are used from target/, and a shared ~/.m2 is left alone.
+[ -n "${ZIPCACHE_SKIP_BUILD:-}" ] || (cd "$here" && ./mvnw -B -q -DskipTests package -pl cli,benchmarks -am >&2)
 if [ ! -f "$model" ]; then
   echo "race.sh: writing $model" >&2
   cp="$here/benchmarks/target/benchmarks.jar"
@@ -58,7 +64,7 @@ ours=$("$here/zipcache" bench -m "$model" -p "$prompt" -n "$generated" -t "$thre
   --kv-cache "$kv" --json 2>/dev/null)
 theirs=$(node "$bench_dir/llamacpp-peer.mjs" --model "$model" --prompt-tokens "$prompt" -n "$generated" \
   --ignore-eos -t "$threads" --ctk "$llama_kv" --ctv "$llama_kv" --repeat "$repetitions" --no-ids --no-text \
-  --wait-idle 60 2>/dev/null | tail -n 1)
+  --wait-idle "${LLAMA_WAIT_IDLE:-60}" 2>/dev/null | tail -n 1)
 
 OURS="$ours" THEIRS="$theirs" node -e '
 const ours = JSON.parse(process.env.OURS)[0];

@@ -36,4 +36,9 @@ final class FloatHeadStore implements HeadStore {
                     dimension);
         }
     }
+
+    @Override
+    public void toFloats(int from, int count, float[] out, int outOffset) {
+        System.arraycopy(vectors, from * dimension, out, outOffset, count * dimension);
+    }
 }

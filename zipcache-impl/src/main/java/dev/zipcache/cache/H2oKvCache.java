@@ -57,6 +57,11 @@ final class H2oKvCache extends StepKvCache {
                                     int outOffset) {
                 throw new UnsupportedOperationException("keys are not summed");
             }
+
+            @Override
+            public void toFloats(int from, int count, float[] out, int outOffset) {
+                System.arraycopy(keys, from * dimension, out, outOffset, count * dimension);
+            }
         };
         final Rows valueRows = new Rows() {
             @Override
@@ -71,6 +76,11 @@ final class H2oKvCache extends StepKvCache {
                     FloatVectors.addScaled(weights[weightsOffset + slot - from], values, slot * dimension, out,
                             outOffset, dimension);
                 }
+            }
+
+            @Override
+            public void toFloats(int from, int count, float[] out, int outOffset) {
+                System.arraycopy(values, from * dimension, out, outOffset, count * dimension);
             }
         };
         final AttentionView view = new AttentionView();

@@ -41,4 +41,33 @@ final class HalfHeadStore implements HeadStore {
                     dimension);
         }
     }
+
+    @Override
+    public void toFloats(int from, int count, float[] out, int outOffset) {
+        HalfVectors.toFloats(vectors, from * dimension, out, outOffset, count * dimension);
+    }
+
+    @Override
+    public void dotsGroup(int from, int count, float[] queries, int queryOffset, int length, int heads,
+                          float[] scores, int scoresOffset, int scoresStride) {
+        if (heads != 4) {
+            HeadStore.super.dotsGroup(from, count, queries, queryOffset, length, heads, scores, scoresOffset,
+                    scoresStride);
+            return;
+        }
+        HalfVectors.dots4(queries, queryOffset, vectors, from * dimension, count, dimension, scores, scoresOffset,
+                scoresStride);
+    }
+
+    @Override
+    public void addWeightedGroup(int from, int count, float[] weights, int weightsOffset, int weightsStride,
+                                 int heads, float[] out, int outOffset, int length) {
+        if (heads != 4) {
+            HeadStore.super.addWeightedGroup(from, count, weights, weightsOffset, weightsStride, heads, out,
+                    outOffset, length);
+            return;
+        }
+        HalfVectors.addScaled4(weights, weightsOffset, weightsStride, vectors, from * dimension, count, dimension,
+                out, outOffset);
+    }
 }

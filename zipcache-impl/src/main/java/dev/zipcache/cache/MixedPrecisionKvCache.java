@@ -122,11 +122,15 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         }
         boolean scoringStep = kind == AttentionKind.DECODE && rows == 1 && storedTokens > 0
                 && (decodeSteps + 1) % config.interval() == 0 && state.keys.count() == config.interval();
+        if (!scoringStep) {
+            attention.attendBatch(kvHead, state.view(kvHead), queries, queriesOffset, rows,
+                    state.quantizedRows() + (firstPosition - storedTokens + 1), output, outputOffset);
+            return;
+        }
         for (int row = 0; row < rows; row++) {
             int visible = state.quantizedRows() + (firstPosition + row - storedTokens + 1);
-            CausalAttention.ProbabilitySink sink = !scoringStep ? null
-                    : (observed, summed, count) -> System.arraycopy(summed, state.quantizedRows(),
-                            state.decodeScores[kvHead], 0, count - state.quantizedRows());
+            CausalAttention.ProbabilitySink sink = (observed, summed, count) -> System.arraycopy(summed,
+                    state.quantizedRows(), state.decodeScores[kvHead], 0, count - state.quantizedRows());
             attention.attendRow(kvHead, state.view(kvHead), visible, queries, queriesOffset + row * queryWidth,
                     output, outputOffset + row * queryWidth, row, sink);
         }
@@ -195,21 +199,26 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
                 new SaliencyPolicy.ScoringRequest(layer, storedTokens, committed, config.seed()), geometry,
                 config.policyOptions());
         int queryWidth = geometry.queryWidth();
-        float[] scratchOutput = new float[queryWidth];
-        float[] byPosition = new float[committed];
-        for (int head = 0; head < geometry.kvHeads(); head++) {
-            int kvHead = head;
-            for (int row : scorer.rows()) {
-                int visible = state.quantizedRows() + (row - storedTokens + 1);
-                attention.attendRow(kvHead, state.view(kvHead), visible, state.promptQueries,
-                        (row - storedTokens) * queryWidth, scratchOutput, 0, row,
-                        (observed, summed, count) -> {
-                            System.arraycopy(summed, state.quantizedRows(), byPosition, storedTokens,
-                                    count - state.quantizedRows());
-                            scorer.observe(kvHead, observed, byPosition);
-                        });
-            }
+        // Rows in position order, so that each chunk of probes reaches about as far (duplicates stay: §5.2).
+        int[] rows = scorer.rows();
+        Arrays.sort(rows);
+        int[] queryOffsets = new int[rows.length];
+        int[] visibles = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            queryOffsets[i] = (rows[i] - storedTokens) * queryWidth;
+            visibles[i] = state.quantizedRows() + (rows[i] - storedTokens + 1);
         }
+        // KV heads are independent (own workspace, own scorer sums), so they are scored in parallel: endPrefill has
+        // no compute pool of its own.
+        IntStream.range(0, geometry.kvHeads()).parallel().forEach(kvHead -> {
+            float[] byPosition = new float[committed];
+            attention.observeRows(kvHead, state.view(kvHead), state.promptQueries, queryOffsets, visibles, rows,
+                    rows.length, (observed, summed, count) -> {
+                        System.arraycopy(summed, state.quantizedRows(), byPosition, storedTokens,
+                                count - state.quantizedRows());
+                        scorer.observe(kvHead, observed, byPosition);
+                    });
+        });
         float[][] scores = new float[geometry.kvHeads()][tokens];
         for (int head = 0; head < scores.length; head++) {
             scorer.scores(head, scores[head]);

@@ -65,6 +65,13 @@ final class QuantizedRows {
                     t += run;
                 }
             }
+
+            @Override
+            public void toFloats(int from, int count, float[] out, int outOffset) {
+                for (int t = 0; t < count; t++) {
+                    blockOf[from + t].dequantize(rowOf[from + t], column, out, outOffset + t * length, length);
+                }
+            }
         };
     }
 

@@ -17,10 +17,16 @@ final class Softmax {
     }
 
     static void scaledInPlace(float[] values, int length, float scale) {
-        int bound = SPECIES.loopBound(length);
-        int i = 0;
+        scaledInPlace(values, 0, length, scale);
+    }
+
+    /** softmax(scale · x) of {@code values[offset .. offset + length)}, in place. */
+    static void scaledInPlace(float[] values, int offset, int length, float scale) {
+        int bound = offset + SPECIES.loopBound(length);
+        length += offset;
+        int i = offset;
         float max = Float.NEGATIVE_INFINITY;
-        if (bound > 0) {
+        if (bound > offset) {
             FloatVector maxima = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
             for (; i < bound; i += SPECIES.length()) {
                 maxima = maxima.max(FloatVector.fromArray(SPECIES, values, i));
@@ -33,8 +39,8 @@ final class Softmax {
         // exp(scale·x − scale·max): the largest term is exp(0) = 1, so nothing overflows.
         float shift = scale * max;
         float sum = 0f;
-        i = 0;
-        if (bound > 0) {
+        i = offset;
+        if (bound > offset) {
             FloatVector sums = FloatVector.zero(SPECIES);
             for (; i < bound; i += SPECIES.length()) {
                 FloatVector weights = FloatVectors.exp(FloatVector.fromArray(SPECIES, values, i).mul(scale).sub(shift));
@@ -49,7 +55,7 @@ final class Softmax {
             sum += weight;
         }
         float inverse = 1f / sum;
-        i = 0;
+        i = offset;
         for (; i < bound; i += SPECIES.length()) {
             FloatVector.fromArray(SPECIES, values, i).mul(inverse).intoArray(values, i);
         }

@@ -9,6 +9,9 @@ import java.util.Arrays;
  */
 final class TokenBuffer {
 
+    /** Capacity kept when the buffer is emptied: room for the decode buffer between compressions. */
+    private static final int RETAINED_TOKENS = 256;
+
     private final int width;
     private float[] vectors = new float[0];
     private int count;
@@ -25,7 +28,9 @@ final class TokenBuffer {
     void append(float[] source, int offset, int tokens) {
         int needed = (count + tokens) * width;
         if (needed > vectors.length) {
-            vectors = Arrays.copyOf(vectors, Math.max(needed, Math.min(2 * vectors.length, needed + 256 * width)));
+            // Geometric growth: a long prompt arrives in many small batches, and growing by a fixed step would copy
+            // the whole buffer every few batches (O(L²) bytes moved at 32k tokens).
+            vectors = Arrays.copyOf(vectors, Math.max(needed, vectors.length + vectors.length / 2));
         }
         for (int i = 0; i < tokens * width; i++) {
             vectors[count * width + i] = Float.float16ToFloat(Float.floatToFloat16(source[offset + i]));
@@ -33,9 +38,12 @@ final class TokenBuffer {
         count += tokens;
     }
 
-    /** Keeps the first {@code tokens}. */
+    /** Keeps the first {@code tokens}; emptied, it gives back a prompt-sized array (decode needs few tokens). */
     void truncate(int tokens) {
         count = tokens;
+        if (tokens == 0 && vectors.length > RETAINED_TOKENS * width) {
+            vectors = new float[RETAINED_TOKENS * width];
+        }
     }
 
     /** Drops the first {@code tokens}, moving the rest to the front. */
@@ -66,6 +74,13 @@ final class TokenBuffer {
                 for (int t = 0; t < count; t++) {
                     FloatVectors.addScaled(weights[weightsOffset + t], vectors, (from + t) * width + column, out,
                             outOffset, length);
+                }
+            }
+
+            @Override
+            public void toFloats(int from, int count, float[] out, int outOffset) {
+                for (int t = 0; t < count; t++) {
+                    System.arraycopy(vectors, (from + t) * width + column, out, outOffset + t * length, length);
                 }
             }
         };

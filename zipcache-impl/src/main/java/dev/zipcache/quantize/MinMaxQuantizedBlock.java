@@ -379,6 +379,171 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
     }
 
+    /** Query heads the group kernels serve at once: a GQA group of four shares each unpacked code. */
+    public static final int GROUP_HEADS = 4;
+
+    /**
+     * {@link #dotRows} for {@code heads} queries at once (the query heads that read one KV head): query {@code h} at
+     * {@code queries[queryOffset + h · queryStride ..]}, its scores at {@code out[outOffset + h · outStride ..]}. With
+     * {@link #GROUP_HEADS} heads each row's codes are unpacked once for all of them; otherwise, or where a slice
+     * crosses planes or parameter groups, it is {@link #dotRows} per head.
+     */
+    public void dotRowsGroup(int firstRow, int rowCount, int column, float[] queries, int queryOffset,
+                             int queryStride, int heads, int length, float[] out, int outOffset, int outStride) {
+        if (!groupKernel(heads, column, length, rowCount)) {
+            for (int h = 0; h < heads; h++) {
+                dotRows(firstRow, rowCount, column, queries, queryOffset + h * queryStride, length, out,
+                        outOffset + h * outStride);
+            }
+            return;
+        }
+        Objects.checkFromIndexSize(firstRow, rowCount, rows);
+        Objects.checkFromIndexSize(outOffset, (heads - 1) * outStride + rowCount, out.length);
+        checkSlice(firstRow, column, length, queries, queryOffset + (heads - 1) * queryStride);
+        Scratch scratch = Scratch.get();
+        float[] weights = scratch.first(GROUP_HEADS * length);
+        float[] constants = scratch.third(GROUP_HEADS);
+        for (int h = 0; h < GROUP_HEADS; h++) {
+            float constant = 0f;
+            int query = queryOffset + h * queryStride;
+            for (int i = 0; i < length; i++) {
+                int c = column + i;
+                float q = queries[query + i];
+                if (perColumn) {
+                    weights[h * length + i] = q * Float.float16ToFloat(steps[c]);
+                    constant += q * Float.float16ToFloat(minimums[c]);
+                } else {
+                    float weight = q * scale(c);
+                    weights[h * length + i] = weight;
+                    constant += weight;
+                }
+            }
+            constants[h] = constant;
+        }
+        int parameterGroup = perColumn ? 0 : column / group;
+        float[] sums = scratch.groupSums();
+        float[] total = scratch.groupTotals();
+        int r = 0;
+        for (; r + 4 <= rowCount; r += 4) {
+            java.util.Arrays.fill(total, 0f);
+            // One pass per plane the slice covers (a 2-bit head slice may span two): codes of a run are contiguous.
+            for (int c = column, end = column + length; c < end; ) {
+                int plane = c / rowBytes;
+                int runEnd = Math.min(end, (plane + 1) * rowBytes);
+                int index = (firstRow + r) * rowBytes + c - plane * rowBytes;
+                RunKernels.codeDot4x4(codes, index, rowBytes, plane * bits, mask, weights, c - column, length,
+                        runEnd - c, sums);
+                for (int j = 0; j < total.length; j++) {
+                    total[j] += sums[j];
+                }
+                c = runEnd;
+            }
+            for (int h = 0; h < GROUP_HEADS; h++) {
+                for (int k = 0; k < 4; k++) {
+                    out[outOffset + h * outStride + r + k] = groupScore(firstRow + r + k, parameterGroup,
+                            total[4 * h + k], constants[h]);
+                }
+            }
+        }
+        for (; r < rowCount; r++) {
+            for (int h = 0; h < GROUP_HEADS; h++) {
+                out[outOffset + h * outStride + r] = groupScore(firstRow + r, parameterGroup,
+                        codeDot(firstRow + r, column, weights, h * length, length), constants[h]);
+            }
+        }
+    }
+
+    /** A score from its code-space sum: {@code + Σ q·min} per column, or {@code step·sum + min·Σ weights} per row. */
+    private float groupScore(int row, int parameterGroup, float codeSum, float constant) {
+        if (perColumn) {
+            return codeSum + constant;
+        }
+        int parameter = row * groupsPerRow + parameterGroup;
+        return Float.float16ToFloat(steps[parameter]) * codeSum + Float.float16ToFloat(minimums[parameter]) * constant;
+    }
+
+    /**
+     * {@link #addWeightedRows} for {@code heads} weight rows at once: head {@code h}'s weights at
+     * {@code weights[weightsOffset + h · weightsStride ..]}, its sum added to {@code out[outOffset + h · outStride ..]}.
+     * With {@link #GROUP_HEADS} heads each row's codes are unpacked once for all of them.
+     */
+    public void addWeightedRowsGroup(int firstRow, int rowCount, int column, float[] weights, int weightsOffset,
+                                     int weightsStride, int heads, float[] out, int outOffset, int outStride,
+                                     int length) {
+        if (!groupKernel(heads, column, length, rowCount)) {
+            for (int h = 0; h < heads; h++) {
+                addWeightedRows(firstRow, rowCount, column, weights, weightsOffset + h * weightsStride, out,
+                        outOffset + h * outStride, length);
+            }
+            return;
+        }
+        Objects.checkFromIndexSize(firstRow, rowCount, rows);
+        Objects.checkFromIndexSize(weightsOffset, (heads - 1) * weightsStride + rowCount, weights.length);
+        checkSlice(firstRow, column, length, out, outOffset + (heads - 1) * outStride);
+        Scratch scratch = Scratch.get();
+        float[] accumulator = scratch.second(GROUP_HEADS * length);
+        java.util.Arrays.fill(accumulator, 0, GROUP_HEADS * length, 0f);
+        float[] offsetSums = scratch.third(GROUP_HEADS);
+        java.util.Arrays.fill(offsetSums, 0, GROUP_HEADS, 0f);
+        float[] factors = scratch.factors(4 * GROUP_HEADS);
+        int parameterGroup = perColumn ? 0 : column / group;
+        int r = 0;
+        for (; r + 4 <= rowCount; r += 4) {
+            for (int h = 0; h < GROUP_HEADS; h++) {
+                for (int k = 0; k < 4; k++) {
+                    float weight = weights[weightsOffset + h * weightsStride + r + k];
+                    if (perColumn) {
+                        factors[4 * h + k] = weight;
+                        offsetSums[h] += weight;
+                    } else {
+                        int parameter = (firstRow + r + k) * groupsPerRow + parameterGroup;
+                        factors[4 * h + k] = weight * Float.float16ToFloat(steps[parameter]);
+                        offsetSums[h] += weight * Float.float16ToFloat(minimums[parameter]);
+                    }
+                }
+            }
+            for (int c = column, end = column + length; c < end; ) {
+                int plane = c / rowBytes;
+                int runEnd = Math.min(end, (plane + 1) * rowBytes);
+                int index = (firstRow + r) * rowBytes + c - plane * rowBytes;
+                RunKernels.codeAccumulate4x4(codes, index, rowBytes, plane * bits, mask, factors, accumulator,
+                        c - column, length, runEnd - c);
+                c = runEnd;
+            }
+        }
+        for (; r < rowCount; r++) {
+            int row = firstRow + r;
+            for (int h = 0; h < GROUP_HEADS; h++) {
+                float weight = weights[weightsOffset + h * weightsStride + r];
+                if (perColumn) {
+                    codeAccumulate(row, column, weight, accumulator, h * length, length);
+                    offsetSums[h] += weight;
+                } else {
+                    int parameter = row * groupsPerRow + parameterGroup;
+                    codeAccumulate(row, column, weight * Float.float16ToFloat(steps[parameter]), accumulator,
+                            h * length, length);
+                    offsetSums[h] += weight * Float.float16ToFloat(minimums[parameter]);
+                }
+            }
+        }
+        for (int h = 0; h < GROUP_HEADS; h++) {
+            int target = outOffset + h * outStride;
+            for (int i = 0; i < length; i++) {
+                int c = column + i;
+                float sum = accumulator[h * length + i];
+                out[target + i] += perColumn
+                        ? Float.float16ToFloat(steps[c]) * sum + Float.float16ToFloat(minimums[c]) * offsetSums[h]
+                        : scale(c) * (sum + offsetSums[h]);
+            }
+        }
+    }
+
+    /** Whether the four-head kernels apply: packed planes, one parameter run, four rows or more. */
+    private boolean groupKernel(int heads, int column, int length, int rowCount) {
+        return heads == GROUP_HEADS && planar && length > 0 && rowCount >= 4
+                && (perColumn || column / group == (column + length - 1) / group);
+    }
+
     /** Whether a slice's codes lie in one plane: one contiguous run of bytes per row at one bit position. */
     private boolean onePlane(int column, int length) {
         return column / rowBytes == (column + length - 1) / rowBytes;
@@ -437,6 +602,16 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         private float[] second = new float[128];
         private float[] third = new float[16];
         private final float[] sums = new float[4];
+        private final float[] groupSums = new float[4 * GROUP_HEADS];
+        private final float[] groupTotals = new float[4 * GROUP_HEADS];
+
+        float[] groupTotals() {
+            return groupTotals;
+        }
+
+        float[] groupSums() {
+            return groupSums;
+        }
         private float[] factors = new float[64];
 
         float[] factors(int length) {

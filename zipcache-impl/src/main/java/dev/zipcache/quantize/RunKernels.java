@@ -347,6 +347,155 @@ final class RunKernels {
         }
     }
 
+    /**
+     * {@link #codeDot4} for four rows (at {@code index}, {@code index + rowStride}, ...) against four weight vectors
+     * ({@code weights[weightOffset + h · weightStride ..]}, one per query head of a GQA group): each row's codes are
+     * unpacked once for the four heads. {@code sums[4·h + k]} receives head h's sum over row k.
+     */
+    static void codeDot4x4(byte[] packed, int index, int rowStride, int shift, int mask, float[] weights,
+                           int weightOffset, int weightStride, int n, float[] sums) {
+        int w1 = weightOffset + weightStride;
+        int w2 = w1 + weightStride;
+        int w3 = w2 + weightStride;
+        int i = 0;
+        int bound = wholeLoads(n);
+        int index1 = index + rowStride;
+        int index2 = index1 + rowStride;
+        int index3 = index2 + rowStride;
+        FloatVector s00 = FloatVector.zero(FLOATS), s01 = s00, s02 = s00, s03 = s00;
+        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+        FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+        for (; i < bound; i += CODE_LANES) {
+            ByteVector b0 = codes(packed, index + i, shift, mask);
+            ByteVector b1 = codes(packed, index1 + i, shift, mask);
+            ByteVector b2 = codes(packed, index2 + i, shift, mask);
+            ByteVector b3 = codes(packed, index3 + i, shift, mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int lane = i + part * FLOAT_LANES;
+                FloatVector c0 = codesAsFloats(b0, part);
+                FloatVector c1 = codesAsFloats(b1, part);
+                FloatVector c2 = codesAsFloats(b2, part);
+                FloatVector c3 = codesAsFloats(b3, part);
+                FloatVector w = FloatVector.fromArray(FLOATS, weights, weightOffset + lane);
+                s00 = c0.fma(w, s00);
+                s01 = c1.fma(w, s01);
+                s02 = c2.fma(w, s02);
+                s03 = c3.fma(w, s03);
+                w = FloatVector.fromArray(FLOATS, weights, w1 + lane);
+                s10 = c0.fma(w, s10);
+                s11 = c1.fma(w, s11);
+                s12 = c2.fma(w, s12);
+                s13 = c3.fma(w, s13);
+                w = FloatVector.fromArray(FLOATS, weights, w2 + lane);
+                s20 = c0.fma(w, s20);
+                s21 = c1.fma(w, s21);
+                s22 = c2.fma(w, s22);
+                s23 = c3.fma(w, s23);
+                w = FloatVector.fromArray(FLOATS, weights, w3 + lane);
+                s30 = c0.fma(w, s30);
+                s31 = c1.fma(w, s31);
+                s32 = c2.fma(w, s32);
+                s33 = c3.fma(w, s33);
+            }
+        }
+        sums[0] = s00.reduceLanes(VectorOperators.ADD);
+        sums[1] = s01.reduceLanes(VectorOperators.ADD);
+        sums[2] = s02.reduceLanes(VectorOperators.ADD);
+        sums[3] = s03.reduceLanes(VectorOperators.ADD);
+        sums[4] = s10.reduceLanes(VectorOperators.ADD);
+        sums[5] = s11.reduceLanes(VectorOperators.ADD);
+        sums[6] = s12.reduceLanes(VectorOperators.ADD);
+        sums[7] = s13.reduceLanes(VectorOperators.ADD);
+        sums[8] = s20.reduceLanes(VectorOperators.ADD);
+        sums[9] = s21.reduceLanes(VectorOperators.ADD);
+        sums[10] = s22.reduceLanes(VectorOperators.ADD);
+        sums[11] = s23.reduceLanes(VectorOperators.ADD);
+        sums[12] = s30.reduceLanes(VectorOperators.ADD);
+        sums[13] = s31.reduceLanes(VectorOperators.ADD);
+        sums[14] = s32.reduceLanes(VectorOperators.ADD);
+        sums[15] = s33.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            int q0 = code(packed, index + i, shift, mask);
+            int q1 = code(packed, index1 + i, shift, mask);
+            int q2 = code(packed, index2 + i, shift, mask);
+            int q3 = code(packed, index3 + i, shift, mask);
+            for (int h = 0; h < 4; h++) {
+                float w = weights[weightOffset + h * weightStride + i];
+                sums[4 * h] += q0 * w;
+                sums[4 * h + 1] += q1 * w;
+                sums[4 * h + 2] += q2 * w;
+                sums[4 * h + 3] += q3 * w;
+            }
+        }
+    }
+
+    /**
+     * {@link #codeAccumulate4} for four query heads:
+     * {@code accumulator[accumulatorOffset + h · accumulatorStride + i] += Σ_k factors[4·h + k] · q_k,i} over four rows (at {@code index}, {@code index + rowStride}, ...), each row's codes unpacked once.
+     */
+    static void codeAccumulate4x4(byte[] packed, int index, int rowStride, int shift, int mask, float[] factors,
+                                  float[] accumulator, int accumulatorOffset, int accumulatorStride, int n) {
+        int o0 = accumulatorOffset;
+        int o1 = o0 + accumulatorStride;
+        int o2 = o1 + accumulatorStride;
+        int o3 = o2 + accumulatorStride;
+        int i = 0;
+        int bound = wholeLoads(n);
+        int index1 = index + rowStride;
+        int index2 = index1 + rowStride;
+        int index3 = index2 + rowStride;
+        if (bound > 0) {
+            FloatVector f00 = FloatVector.broadcast(FLOATS, factors[0]);
+            FloatVector f01 = FloatVector.broadcast(FLOATS, factors[1]);
+            FloatVector f02 = FloatVector.broadcast(FLOATS, factors[2]);
+            FloatVector f03 = FloatVector.broadcast(FLOATS, factors[3]);
+            FloatVector f10 = FloatVector.broadcast(FLOATS, factors[4]);
+            FloatVector f11 = FloatVector.broadcast(FLOATS, factors[5]);
+            FloatVector f12 = FloatVector.broadcast(FLOATS, factors[6]);
+            FloatVector f13 = FloatVector.broadcast(FLOATS, factors[7]);
+            FloatVector f20 = FloatVector.broadcast(FLOATS, factors[8]);
+            FloatVector f21 = FloatVector.broadcast(FLOATS, factors[9]);
+            FloatVector f22 = FloatVector.broadcast(FLOATS, factors[10]);
+            FloatVector f23 = FloatVector.broadcast(FLOATS, factors[11]);
+            FloatVector f30 = FloatVector.broadcast(FLOATS, factors[12]);
+            FloatVector f31 = FloatVector.broadcast(FLOATS, factors[13]);
+            FloatVector f32 = FloatVector.broadcast(FLOATS, factors[14]);
+            FloatVector f33 = FloatVector.broadcast(FLOATS, factors[15]);
+            for (; i < bound; i += CODE_LANES) {
+                ByteVector b0 = codes(packed, index + i, shift, mask);
+                ByteVector b1 = codes(packed, index1 + i, shift, mask);
+                ByteVector b2 = codes(packed, index2 + i, shift, mask);
+                ByteVector b3 = codes(packed, index3 + i, shift, mask);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    int lane = i + part * FLOAT_LANES;
+                    FloatVector c0 = codesAsFloats(b0, part);
+                    FloatVector c1 = codesAsFloats(b1, part);
+                    FloatVector c2 = codesAsFloats(b2, part);
+                    FloatVector c3 = codesAsFloats(b3, part);
+                    c0.fma(f00, c1.fma(f01, c2.fma(f02, c3.fma(f03, FloatVector.fromArray(FLOATS, accumulator,
+                            o0 + lane))))).intoArray(accumulator, o0 + lane);
+                    c0.fma(f10, c1.fma(f11, c2.fma(f12, c3.fma(f13, FloatVector.fromArray(FLOATS, accumulator,
+                            o1 + lane))))).intoArray(accumulator, o1 + lane);
+                    c0.fma(f20, c1.fma(f21, c2.fma(f22, c3.fma(f23, FloatVector.fromArray(FLOATS, accumulator,
+                            o2 + lane))))).intoArray(accumulator, o2 + lane);
+                    c0.fma(f30, c1.fma(f31, c2.fma(f32, c3.fma(f33, FloatVector.fromArray(FLOATS, accumulator,
+                            o3 + lane))))).intoArray(accumulator, o3 + lane);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            int q0 = code(packed, index + i, shift, mask);
+            int q1 = code(packed, index1 + i, shift, mask);
+            int q2 = code(packed, index2 + i, shift, mask);
+            int q3 = code(packed, index3 + i, shift, mask);
+            for (int h = 0; h < 4; h++) {
+                accumulator[accumulatorOffset + h * accumulatorStride + i] += factors[4 * h] * q0 + factors[4 * h + 1] * q1 + factors[4 * h + 2] * q2
+                        + factors[4 * h + 3] * q3;
+            }
+        }
+    }
+
     /** Whole loads of {@link QuantizedVectors#CODE_LANES} codes that fit in {@code n}. */
     private static int wholeLoads(int n) {
         return n - n % CODE_LANES;
