@@ -358,12 +358,12 @@ final class TiledAttention {
         FloatVector shift = FloatVector.broadcast(SPECIES, maximum);
         FloatVector blockSums = FloatVector.zero(SPECIES);
         for (int j = 0; j < KEY_BLOCK; j += LANES) {
-            FloatVector p = FloatVector.fromArray(SPECIES, scores, base + j).sub(shift)
-                    .lanewise(VectorOperators.EXP);
+            // Our exponential, not the Vector API's EXP: the same bits in every JIT tier (see FloatVectors).
+            FloatVector p = FloatVectors.exp(FloatVector.fromArray(SPECIES, scores, base + j).sub(shift));
             p.intoArray(scores, base + j);
             blockSums = blockSums.add(p);
         }
-        float correction = previous == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(previous - maximum);
+        float correction = previous == Float.NEGATIVE_INFINITY ? 0f : FloatVectors.expScalar(previous - maximum);
         sums[m] = sums[m] * correction + blockSums.reduceLanes(VectorOperators.ADD);
         maxima[m] = maximum;
         if (correction != 1f) {
