@@ -47,26 +47,35 @@ final class ForwardComparison {
                          int generated, int tokensPerSplit, String cacheSpec) {
         KvCacheGeometry geometry = new KvCacheGeometry(config.layers(), config.kvHeads(), config.heads(),
                 config.headDimension(), config.contextLength());
+        // A quantized cache turns the backends' last-bit differences into whole code steps now and then (a value
+        // that lies on a rounding boundary, a near tie between salient tokens). The device may then differ from the
+        // CPU by as much as the cache's own error, measured against a full-precision CPU run in lockstep; a wiring
+        // mistake (a wrong head, position or layer) differs by far more.
+        boolean lossy = !cacheSpec.equals("fp16") && !cacheSpec.equals("fp32");
         try (DeviceWeights uploaded = new DeviceWeights(device, config, weights);
              ForwardPass cpu = ComputeBackend.named("cpu").open(config, weights, 1, maxBatch);
              KvCache cpuCache = cpu.createCache(cacheSpec, geometry);
+             ForwardPass reference = ComputeBackend.named("cpu").open(config, weights, 1, maxBatch);
+             KvCache referenceCache = reference.createCache("fp32", geometry);
              CudaForwardPass gpu = new CudaForwardPass(device, uploaded, () -> { }, config,
                      weights.ropeFrequencyDivisors(), maxBatch, tokensPerSplit, 2);
              KvCache gpuCache = gpu.createCache(cacheSpec, geometry)) {
-            float[] expected = cpu.forward(prompt, 0, prompt.length, cpuCache, KvCache.AttentionKind.PREFILL, false)
-                    .clone();
-            float[] actual = gpu.forward(prompt, 0, prompt.length, gpuCache, KvCache.AttentionKind.PREFILL, false);
-            assertClose(actual, expected, "prefill logits");
+            Stepper both = (tokens, count, kind, all) -> {
+                float[] expected = cpu.forward(tokens, 0, count, cpuCache, kind, all).clone();
+                float[] exact = lossy ? reference.forward(tokens, 0, count, referenceCache, kind, all) : null;
+                return new float[][] {expected, gpu.forward(tokens, 0, count, gpuCache, kind, all), exact};
+            };
+            float[][] logits = both.step(prompt, prompt.length, KvCache.AttentionKind.PREFILL, false);
+            assertClose(logits[1], logits[0], logits[2], "prefill logits");
             List<Integer> tokens = new ArrayList<>();
             int[] one = new int[1];
             for (int step = 0; step < generated; step++) {
-                int next = argmax(expected);
-                assertSameChoice(actual, expected, next, step);
+                int next = argmax(logits[0]);
+                assertSameChoice(logits[1], logits[0], logits[2], next, step);
                 tokens.add(next);
                 one[0] = next;
-                expected = cpu.forward(one, 0, 1, cpuCache, KvCache.AttentionKind.DECODE, false).clone();
-                actual = gpu.forward(one, 0, 1, gpuCache, KvCache.AttentionKind.DECODE, false);
-                assertClose(actual, expected, "decode logits of step " + step);
+                logits = both.step(one, 1, KvCache.AttentionKind.DECODE, false);
+                assertClose(logits[1], logits[0], logits[2], "decode logits of step " + step);
             }
             assertThat(gpuCache.length()).isEqualTo(cpuCache.length()).isEqualTo(prompt.length + generated);
             assertThat(gpuCache.stats().tokens()).isEqualTo(cpuCache.stats().tokens());
@@ -75,13 +84,32 @@ final class ForwardComparison {
             // Scoring: every row's logits, from a rewound cache (the follow-up-turn path).
             assertThat(gpuCache.truncate(0)).isTrue();
             assertThat(cpuCache.truncate(0)).isTrue();
-            float[] allExpected = cpu.forward(prompt, 0, prompt.length, cpuCache, KvCache.AttentionKind.PREFILL,
-                    true);
-            float[] allActual = gpu.forward(prompt, 0, prompt.length, gpuCache, KvCache.AttentionKind.PREFILL,
-                    true);
-            assertClose(allActual, allExpected, "every row's logits");
+            assertThat(referenceCache.truncate(0)).isTrue();
+            logits = both.step(prompt, prompt.length, KvCache.AttentionKind.PREFILL, true);
+            assertClose(logits[1], logits[0], logits[2], "every row's logits");
             return tokens.stream().mapToInt(Integer::intValue).toArray();
         }
+    }
+
+    /** One forward step on the CPU, the device and (for lossy caches) the full-precision CPU reference, in order. */
+    @FunctionalInterface
+    private interface Stepper {
+        float[][] step(int[] tokens, int count, KvCache.AttentionKind kind, boolean allLogits);
+    }
+
+    /** The difference allowed: the tolerance, or a lossy cache's own error against full precision when larger. */
+    private static float allowed(float[] expected, float[] exact) {
+        float scale = 1f;
+        for (float value : expected) {
+            scale = Math.max(scale, Math.abs(value));
+        }
+        float allowed = TOLERANCE * scale;
+        if (exact != null) {
+            for (int i = 0; i < expected.length; i++) {
+                allowed = Math.max(allowed, Math.abs(expected[i] - exact[i]));
+            }
+        }
+        return allowed;
     }
 
     static int[] prompt(Model model, int length) {
@@ -89,11 +117,12 @@ final class ForwardComparison {
     }
 
     static void assertClose(float[] actual, float[] expected, String what) {
+        assertClose(actual, expected, null, what);
+    }
+
+    /** @param exact the full-precision CPU logits for a lossy cache (see {@link #allowed}), or null */
+    static void assertClose(float[] actual, float[] expected, float[] exact, String what) {
         assertThat(actual).as(what).hasSameSizeAs(expected);
-        float scale = 1f;
-        for (float value : expected) {
-            scale = Math.max(scale, Math.abs(value));
-        }
         float worst = 0f;
         int worstIndex = -1;
         for (int i = 0; i < expected.length; i++) {
@@ -103,23 +132,19 @@ final class ForwardComparison {
                 worstIndex = i;
             }
         }
-        assertThat(worst / scale).as("%s: worst difference %s at %d (largest logit %s)", what, worst, worstIndex,
-                scale).isLessThanOrEqualTo(TOLERANCE);
+        assertThat(worst).as("%s: worst difference %s at %d", what, worst, worstIndex)
+                .isLessThanOrEqualTo(allowed(expected, exact));
     }
 
     /**
      * The device's greedy token is the CPU's, or (a near tie, possible with random weights) one whose CPU logit is
-     * within the tolerance of the CPU's best; both backends then continue with the CPU's token.
+     * within the allowed difference of the CPU's best; both backends then continue with the CPU's token.
      */
-    private static void assertSameChoice(float[] actual, float[] expected, int next, int step) {
+    private static void assertSameChoice(float[] actual, float[] expected, float[] exact, int next, int step) {
         int chosen = argmax(actual);
         if (chosen != next) {
-            float scale = 1f;
-            for (float value : expected) {
-                scale = Math.max(scale, Math.abs(value));
-            }
             assertThat(expected[next] - expected[chosen]).as("greedy token %d: device chose %d, CPU %d", step, chosen,
-                    next).isLessThanOrEqualTo(TOLERANCE * scale);
+                    next).isLessThanOrEqualTo(allowed(expected, exact));
         }
     }
 
