@@ -82,23 +82,13 @@ final class ChatEngine implements AutoCloseable {
             this.pool = new SessionPool(model, new SessionOptions(defaults.kvCache(), threads,
                     CpuForwardPass.DEFAULT_MAX_BATCH, device), sessions);
             if (!device.equalsIgnoreCase(ComputeBackend.CPU)) {
-                openFirstSession(); // a missing GPU or driver fails build(), not the first request
+                pool.openFirstSession(); // a missing GPU or driver fails build(), not the first request
             }
         } catch (RuntimeException failure) {
             if (ownsModel) {
                 model.close();
             }
             throw failure;
-        }
-    }
-
-    /** Opens one session now (it stays pooled for the first request), so that a device problem shows at once. */
-    private void openFirstSession() {
-        try {
-            pool.acquire(null, new int[] {model.tokenizer().specialTokens().bos()}, 0).close();
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while opening the first session", interrupted);
         }
     }
 

@@ -49,28 +49,17 @@ public class ServedModel {
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
         this.pool = new SessionPool(model, new SessionOptions(config.kvCache(), threads,
                 CpuForwardPass.DEFAULT_MAX_BATCH, config.device()), config.maxConcurrent());
-        openFirstSession();
+        try {
+            pool.openFirstSession(); // a missing GPU or driver stops the start-up, not every request
+        } catch (RuntimeException failure) {
+            model.close();
+            throw failure;
+        }
         LOG.infof("serving %s as '%s' (context %d tokens, chat template %s, KV cache %s, %d concurrent x %d threads,"
                         + " queue %d, device %s) after %.0f ms", config.model().path(), id,
                 model.config().contextLength(), chatFormat.template().id(), config.kvCache(), config.maxConcurrent(),
                 threads, config.maxQueue(), config.device(),
                 (System.nanoTime() - start) / 1e6);
-    }
-
-    /**
-     * Opens the first session now, so that a missing GPU or driver ({@code zipcache.device=cuda}) stops the start-up
-     * with its message instead of failing every request; the session stays in the pool for the first request.
-     */
-    private void openFirstSession() {
-        try {
-            pool.acquire(null, new int[] {model.tokenizer().specialTokens().bos()}, 0).close();
-        } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while opening the first session", interrupted);
-        } catch (RuntimeException failure) {
-            model.close();
-            throw failure;
-        }
     }
 
     /** {@code stories260K-f32.gguf} is served as {@code stories260K-f32}. */

@@ -192,6 +192,22 @@ public final class SessionPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens one session now and keeps it idle for the first request, so that a problem opening sessions (no GPU or
+     * driver for the chosen device) shows when a service starts rather than on its first request.
+     *
+     * @throws RuntimeException whatever opening a session throws (e.g. the device's
+     *                          {@code DeviceUnavailableException})
+     */
+    public void openFirstSession() {
+        try {
+            acquire(null, new int[] {model.tokenizer().specialTokens().bos()}, 0).close();
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while opening the first session", interrupted);
+        }
+    }
+
     /** Sessions lent out now. */
     public synchronized int active() {
         return leased;

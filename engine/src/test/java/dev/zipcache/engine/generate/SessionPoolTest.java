@@ -125,6 +125,20 @@ class SessionPoolTest {
         }
     }
 
+    @Test
+    void theFirstSessionOpenedAtStartUpServesTheFirstRequest() throws Exception {
+        try (SessionPool pool = pool(1)) {
+            pool.openFirstSession();
+            assertThat(pool.active()).isZero();
+            assertThat(pool.idleCacheStats()).hasSize(1);
+            int[] prompt = model.tokenizer().encodePrompt("Once", true);
+            try (SessionPool.Lease lease = pool.acquire(null, prompt, 0)) {
+                assertThat(lease.session().cacheSpec()).isEqualTo("fp16");
+                assertThat(pool.idleCacheStats()).isEmpty(); // the same session, not a second one
+            }
+        }
+    }
+
     private static int[] concat(int[]... parts) {
         int length = 0;
         for (int[] part : parts) {
