@@ -3,7 +3,6 @@ package dev.zipcache.cli;
 import dev.zipcache.engine.sampling.SamplingParameters;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.ThreadLocalRandom;
 
 /** The sampling options of {@code generate} and {@code chat}, with llama.cpp's defaults. */
 final class SamplingOptions {
@@ -30,9 +29,9 @@ final class SamplingOptions {
 
     /** The parameters, with a random seed when none was given; a value out of range is a usage error. */
     SamplingParameters parameters() {
-        long chosenSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 48);
         try {
-            return new SamplingParameters(temperature, topK, topP, minP, repeatPenalty, 64, chosenSeed);
+            return new SamplingParameters(temperature, topK, topP, minP, repeatPenalty,
+                    SamplingParameters.DEFAULT_REPETITION_WINDOW, SamplingParameters.seedOrRandom(seed));
         } catch (IllegalArgumentException bad) {
             throw new UsageException(bad.getMessage());
         }

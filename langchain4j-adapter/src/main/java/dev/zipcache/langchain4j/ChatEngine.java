@@ -35,7 +35,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * What both chat models do, in one place: check a LangChain4j request, turn it into an engine request (the model's
@@ -67,7 +66,7 @@ final class ChatEngine implements AutoCloseable {
         this.ownsModel = builder.model == null;
         this.model = ownsModel ? Model.load(builder.modelPath, builder.tokenizerPath) : builder.model;
         try {
-            this.modelName = builder.modelName != null ? builder.modelName : defaultName(model);
+            this.modelName = builder.modelName != null ? builder.modelName : model.name();
             this.defaults = defaults(builder, modelName);
             checkSupported(defaults);
             sampling(defaults); // rejects values out of range now rather than on the first request
@@ -90,12 +89,6 @@ final class ChatEngine implements AutoCloseable {
             }
             throw failure;
         }
-    }
-
-    private static String defaultName(Model model) {
-        String file = model.path().getFileName().toString();
-        int dot = file.lastIndexOf('.');
-        return dot > 0 ? file.substring(0, dot) : file;
     }
 
     private static int positive(Integer value, int fallback, String name) {
@@ -219,7 +212,7 @@ final class ChatEngine implements AutoCloseable {
     }
 
     private static SamplingParameters sampling(ZipCacheChatRequestParameters parameters) {
-        long seed = parameters.seed() != null ? parameters.seed() : ThreadLocalRandom.current().nextLong(1L << 48);
+        long seed = SamplingParameters.seedOrRandom(parameters.seed());
         return new SamplingParameters(parameters.temperature().floatValue(), parameters.topK(),
                 parameters.topP().floatValue(), parameters.minP().floatValue(),
                 parameters.repetitionPenalty().floatValue(), ENGINE_DEFAULTS.repetitionWindow(), seed);

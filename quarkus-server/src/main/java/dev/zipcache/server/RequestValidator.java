@@ -14,7 +14,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Checks a request field by field and turns it into a {@link PreparedRequest}: every field is honoured or the request
@@ -229,9 +228,8 @@ public class RequestValidator {
         double penalty = orDefault(body.repetitionPenalty(), 1.0);
         check(penalty > 0 && Double.isFinite(penalty), "repetition_penalty",
                 "repetition_penalty must be > 0, got " + penalty);
-        long seed = body.seed() != null ? body.seed() : ThreadLocalRandom.current().nextLong(1L << 48);
-        return new SamplingParameters((float) temperature, topK, (float) topP, (float) minP, (float) penalty, 64,
-                seed);
+        return new SamplingParameters((float) temperature, topK, (float) topP, (float) minP, (float) penalty,
+                SamplingParameters.DEFAULT_REPETITION_WINDOW, SamplingParameters.seedOrRandom(body.seed()));
     }
 
     private static double orDefault(Double value, double fallback) {

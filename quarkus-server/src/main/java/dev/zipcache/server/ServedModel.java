@@ -44,7 +44,7 @@ public class ServedModel {
         }
         long start = System.nanoTime();
         this.model = Model.load(config.model().path());
-        this.id = config.model().id().orElseGet(() -> defaultId(config.model().path().getFileName().toString()));
+        this.id = config.model().id().orElseGet(model::name);
         this.chatFormat = ChatFormat.forModel(model);
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
         this.pool = new SessionPool(model, new SessionOptions(config.kvCache(), threads,
@@ -60,12 +60,6 @@ public class ServedModel {
                 model.config().contextLength(), chatFormat.template().id(), config.kvCache(), config.maxConcurrent(),
                 threads, config.maxQueue(), config.device(),
                 (System.nanoTime() - start) / 1e6);
-    }
-
-    /** {@code stories260K-f32.gguf} is served as {@code stories260K-f32}. */
-    static String defaultId(String fileName) {
-        int dot = fileName.lastIndexOf('.');
-        return dot > 0 ? fileName.substring(0, dot) : fileName;
     }
 
     /**

@@ -76,6 +76,13 @@ public final class Model implements AutoCloseable {
         return path;
     }
 
+    /** The name services report for the model: its file name without the extension ({@code stories260K-f32}). */
+    public String name() {
+        String file = path.getFileName().toString();
+        int dot = file.lastIndexOf('.');
+        return dot > 0 ? file.substring(0, dot) : file;
+    }
+
     public ModelFormat format() {
         return loaded.format();
     }

@@ -1,5 +1,7 @@
 package dev.zipcache.engine.sampling;
 
+import java.util.concurrent.ThreadLocalRandom;
+
 /**
  * How the next token is chosen from the logits. A temperature of 0 is greedy (arg-max) and ignores the other
  * filters. Otherwise the chain is llama.cpp's: repetition penalty → top-k → top-p → min-p → temperature → draw.
@@ -15,8 +17,12 @@ package dev.zipcache.engine.sampling;
 public record SamplingParameters(float temperature, int topK, float topP, float minP, float repetitionPenalty,
                                  int repetitionWindow, long seed) {
 
+    /** Recent tokens the repetition penalty looks at, unless chosen otherwise (llama.cpp's default). */
+    public static final int DEFAULT_REPETITION_WINDOW = 64;
+
     /** Arg-max decoding. */
-    public static final SamplingParameters GREEDY = new SamplingParameters(0f, 0, 1f, 0f, 1f, 64, 0L);
+    public static final SamplingParameters GREEDY = new SamplingParameters(0f, 0, 1f, 0f, 1f,
+            DEFAULT_REPETITION_WINDOW, 0L);
 
     public SamplingParameters {
         check(temperature >= 0 && Float.isFinite(temperature), "temperature must be ≥ 0, got " + temperature);
@@ -36,7 +42,15 @@ public record SamplingParameters(float temperature, int topK, float topP, float 
 
     /** llama.cpp's defaults (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05) with the given seed. */
     public static SamplingParameters defaults(long seed) {
-        return new SamplingParameters(0.8f, 40, 0.95f, 0.05f, 1f, 64, seed);
+        return new SamplingParameters(0.8f, 40, 0.95f, 0.05f, 1f, DEFAULT_REPETITION_WINDOW, seed);
+    }
+
+    /**
+     * The given seed, or a fresh random one when none was given. Random seeds stay below 2^48 so that they survive
+     * a trip through JSON numbers (doubles) when reported back to the user.
+     */
+    public static long seedOrRandom(Long seed) {
+        return seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 48);
     }
 
     public boolean isGreedy() {
