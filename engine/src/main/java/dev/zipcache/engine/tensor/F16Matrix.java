@@ -43,10 +43,17 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
     }
 
     /**
-     * Two rows per pass: with four, C2 stops inlining before the end of the kernel and boxes vectors (see
-     * {@link MappedMatrix#dotRowsInPasses}).
+     * Four rows per pass. The pass is written out by hand, without helper calls, so that C2 compiles it as one graph
+     * (see {@link MappedMatrix#dotRowsInPasses}); with calls to {@link #loadHalves}, four rows boxed vectors.
      */
-    private static final int ROWS_PER_PASS = 2;
+    private static final int ROWS_PER_PASS = 4;
+
+    /**
+     * The magnitude bits of the smallest non-finite half (exponent all ones), placed where {@link #dotRowPass} puts
+     * them: a lane at or above this held an infinity or a NaN.
+     */
+    private static final int NON_FINITE_MAGNITUDE = HALF_EXPONENT_MASK << MANTISSA_SHIFT;
+    private static final int SHIFTED_MAGNITUDE_MASK = HALF_MAGNITUDE_MASK << MANTISSA_SHIFT;
 
     @Override
     public void dotRows(int firstRow, int rowCount, float[] x, int xOffset, float[] out, int outOffset) {
@@ -54,26 +61,85 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
     }
 
     /**
-     * Two rows of {@link #dot} in one pass: each input vector is loaded once and multiplied with the weights of both
-     * rows, whose sums stay in vector registers until one lane reduction per row at the end.
+     * Four rows of {@link #dot} in one pass: each input vector is loaded once and multiplied with the weights of all
+     * four rows, whose sums stay in vector registers until one lane reduction per row at the end.
+     *
+     * <p>Decode reads every weight once per token, so this loop must run at memory speed, and the widening of halves
+     * is most of its work. It therefore widens for finite halves only (five lane operations instead of the nine of
+     * {@link #loadHalves}): the halves are sign-extended to ints, so that one shift puts the magnitude where a float
+     * wants it and the sign bit is already in place; × 2^112 rebiases the exponent, exactly for normal and subnormal
+     * halves. Infinities and NaNs would come out as large finite numbers, so each row also keeps the lane-wise maximum
+     * of its magnitudes (one more operation), and a row that held a non-finite half is recomputed by {@link #dot}.
      */
     @Override
     void dotRowPass(int firstRow, int rowStride, float[] x, int xOffset, float[] out, int outIndex) {
         long rowBytes = rowStride * rowBytes();
         long rowStart0 = rowStart(firstRow);
         long rowStart1 = rowStart0 + rowBytes;
+        long rowStart2 = rowStart1 + rowBytes;
+        long rowStart3 = rowStart2 + rowBytes;
         int vectorEnd = FLOATS.loopBound(columns);
         FloatVector sum0 = FloatVector.zero(FLOATS);
-        FloatVector sum1 = FloatVector.zero(FLOATS);
+        FloatVector sum1 = sum0;
+        FloatVector sum2 = sum0;
+        FloatVector sum3 = sum0;
+        IntVector largest0 = IntVector.zero(INTS);
+        IntVector largest1 = largest0;
+        IntVector largest2 = largest0;
+        IntVector largest3 = largest0;
         int column = 0;
         for (; column < vectorEnd; column += FLOAT_LANES) {
             long columnOffset = (long) column * Short.BYTES;
             FloatVector input = FloatVector.fromArray(FLOATS, x, xOffset + column);
-            sum0 = loadHalves(rowStart0 + columnOffset).fma(input, sum0);
-            sum1 = loadHalves(rowStart1 + columnOffset).fma(input, sum1);
+
+            IntVector halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart0 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
+            largest0 = largest0.max(magnitude);
+            sum0 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
+                    .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum0);
+
+            halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart1 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
+            magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
+            largest1 = largest1.max(magnitude);
+            sum1 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
+                    .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum1);
+
+            halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart2 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
+            magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
+            largest2 = largest2.max(magnitude);
+            sum2 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
+                    .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum2);
+
+            halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart3 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
+            magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
+            largest3 = largest3.max(magnitude);
+            sum3 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
+                    .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum3);
         }
-        out[outIndex] = addTail(sum0.reduceLanes(VectorOperators.ADD), rowStart0, column, x, xOffset);
-        out[outIndex + rowStride] = addTail(sum1.reduceLanes(VectorOperators.ADD), rowStart1, column, x, xOffset);
+        out[outIndex] = finishRow(sum0.reduceLanes(VectorOperators.ADD), largest0.reduceLanes(VectorOperators.MAX),
+                firstRow, rowStart0, column, x, xOffset);
+        out[outIndex + rowStride] = finishRow(sum1.reduceLanes(VectorOperators.ADD),
+                largest1.reduceLanes(VectorOperators.MAX), firstRow + rowStride, rowStart1, column, x, xOffset);
+        out[outIndex + 2 * rowStride] = finishRow(sum2.reduceLanes(VectorOperators.ADD),
+                largest2.reduceLanes(VectorOperators.MAX), firstRow + 2 * rowStride, rowStart2, column, x, xOffset);
+        out[outIndex + 3 * rowStride] = finishRow(sum3.reduceLanes(VectorOperators.ADD),
+                largest3.reduceLanes(VectorOperators.MAX), firstRow + 3 * rowStride, rowStart3, column, x, xOffset);
+    }
+
+    /**
+     * A row of {@link #dotRowPass} from its reduced lanes: the sum plus the tail, or {@link #dot} if it held a
+     * non-finite half. Takes scalars, not vectors: a vector argument of a call C2 might not inline would be boxed.
+     */
+    private float finishRow(float vectorSum, int largestMagnitude, int row, long rowStart, int tailColumn, float[] x,
+                            int xOffset) {
+        if (largestMagnitude >= NON_FINITE_MAGNITUDE) {
+            return dot(row, x, xOffset);
+        }
+        return addTail(vectorSum, rowStart, tailColumn, x, xOffset);
     }
 
     /**

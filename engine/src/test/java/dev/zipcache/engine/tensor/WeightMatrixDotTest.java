@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -119,6 +120,53 @@ class WeightMatrixDotTest {
                             .isCloseTo(scalar[OUT_OFFSET + r], within(tolerance(weights, x, columns)));
                 }
             }
+        }
+    }
+
+    /**
+     * F16's batched kernel widens halves for finite values only and recomputes a row that held an infinity or a NaN;
+     * rows with one must still come out as the scalar twin's (±∞ or NaN), and a row with the largest finite half
+     * (65504) must not be taken for one. Non-finite halves sit in the vector part and in the tail of 1000 columns.
+     */
+    @Test
+    void f16DotRowsKeepsInfinitiesAndNaNs() {
+        int rows = 9;
+        int columns = 1000;
+        Random random = new Random(SEED);
+        byte[] bytes = RandomWeights.matrixBytes(random, GgmlType.F16, rows, columns);
+        short[][] specials = {
+            {1, 17, (short) 0x7C00}, // +∞ in the vector part
+            {2, 500, (short) 0x7E00}, // NaN
+            {4, 3, (short) 0xFC00}, // −∞
+            {5, 998, (short) 0x7C00}, // +∞ in the tail (1000 is not a multiple of 16 or 8 lanes)
+            {7, 64, (short) 0x7BFF}, // 65504, the largest finite half
+        };
+        for (short[] special : specials) {
+            int at = 2 * (special[0] * columns + special[1]);
+            bytes[at] = (byte) special[2];
+            bytes[at + 1] = (byte) (special[2] >> 8);
+        }
+        float[] x = RandomWeights.gaussian(random, X_OFFSET + columns, 1.0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment storage = arena.allocate(bytes.length, 1);
+            storage.copyFrom(MemorySegment.ofArray(bytes));
+            WeightMatrix matrix = WeightMatrix.of("test.F16", GgmlType.F16, storage, rows, columns);
+            float[] vector = new float[rows];
+            matrix.dotRows(0, rows, x, X_OFFSET, vector, 0);
+            float[] weights = new float[columns];
+            for (int row = 0; row < rows; row++) {
+                float scalar = matrix.dotScalar(row, x, X_OFFSET);
+                if (Float.isFinite(scalar)) {
+                    matrix.dequantizeRow(row, weights, 0);
+                    assertThat((double) vector[row]).as("row %d", row)
+                            .isCloseTo(scalar, within(tolerance(weights, x, columns)));
+                } else {
+                    assertThat(Float.valueOf(vector[row])).as("row %d", row).isEqualTo(Float.valueOf(scalar));
+                }
+            }
+            assertThat(vector[1]).isEqualTo(Float.POSITIVE_INFINITY * Math.signum(x[X_OFFSET + 17]));
+            assertThat(vector[2]).isNaN();
+            assertThat(vector[7]).isFinite();
         }
     }
 
