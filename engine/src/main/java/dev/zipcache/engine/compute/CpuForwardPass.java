@@ -15,8 +15,12 @@ import dev.zipcache.spi.KvCache;
  */
 public final class CpuForwardPass implements ForwardPass {
 
-    /** Tokens per prefill batch: large enough to amortize weight reads, small enough for the cache. */
-    public static final int DEFAULT_MAX_BATCH = 64;
+    /**
+     * Tokens per prefill batch. Each batch reads and decodes every weight row once, so larger batches amortize that;
+     * past a few hundred tokens the batch's activations no longer stay in the cache. On the ~1B synthetic model
+     * (benchmarks/NOTES.md §12) 256 beat 64 and 512.
+     */
+    public static final int DEFAULT_MAX_BATCH = 256;
     /** Multiply-adds below which a matrix product stays on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
 
@@ -186,6 +190,8 @@ public final class CpuForwardPass implements ForwardPass {
         /** Batches at least this large decode weight rows once instead of per token. */
         private static final int BATCH_DEQUANTIZE_THRESHOLD = 4;
         private static final int TILE = 4;
+        /** Floats of decoded weight rows per block: 512 KiB, half of a current x86 core's L2 cache. */
+        private static final int DECODED_BLOCK_FLOATS = 128 * 1024;
         private static final ThreadLocal<float[]> SCRATCH_ROWS = ThreadLocal.withInitial(() -> new float[0]);
         private static final ThreadLocal<float[]> TILE_OUTPUT = ThreadLocal.withInitial(() -> new float[16]);
 
@@ -213,34 +219,42 @@ public final class CpuForwardPass implements ForwardPass {
                 }
                 return;
             }
-            // Prefill: decode weight rows once into floats, four at a time, and multiply them with the batch in 4×4
-            // tiles (each loaded vector serves four dot products); leftovers go row by row.
-            float[] decoded = scratchRows(TILE * columns);
+            // Prefill: decode a block of weight rows into floats once, a block sized to stay in the core's L2 cache,
+            // then sweep the batch over it in 4×4 tiles (each loaded vector serves four dot products). Tokens are the
+            // outer loop within a block, so each group of four input rows comes from memory once per block and is
+            // then reused from L1 by every row tile of the block; leftover rows and tokens go one by one.
+            int blockRows = Math.max(TILE, DECODED_BLOCK_FLOATS / columns / TILE * TILE);
+            float[] decoded = scratchRows(Math.min(blockRows, end - start) * columns);
             float[] tile = TILE_OUTPUT.get();
-            int row = start;
-            for (; row + TILE <= end; row += TILE) {
-                for (int r = 0; r < TILE; r++) {
-                    matrix.dequantizeRow(row + r, decoded, r * columns);
+            for (int blockStart = start; blockStart < end; blockStart += blockRows) {
+                int blockEnd = Math.min(end, blockStart + blockRows);
+                for (int row = blockStart; row < blockEnd; row++) {
+                    matrix.dequantizeRow(row, decoded, (row - blockStart) * columns);
                 }
+                int tiledEnd = blockStart + (blockEnd - blockStart) / TILE * TILE;
                 int b = 0;
                 for (; b + TILE <= batch; b += TILE) {
-                    TiledDot.dot4x4(decoded, 0, columns, input, b * columns, columns, columns, tile);
-                    for (int r = 0; r < TILE; r++) {
-                        for (int t = 0; t < TILE; t++) {
-                            output[(b + t) * rows + row + r] = tile[TILE * r + t];
+                    for (int row = blockStart; row < tiledEnd; row += TILE) {
+                        TiledDot.dot4x4(decoded, (row - blockStart) * columns, columns, input, b * columns, columns,
+                                columns, tile);
+                        for (int r = 0; r < TILE; r++) {
+                            for (int t = 0; t < TILE; t++) {
+                                output[(b + t) * rows + row + r] = tile[TILE * r + t];
+                            }
                         }
                     }
                 }
                 for (; b < batch; b++) {
-                    for (int r = 0; r < TILE; r++) {
-                        output[b * rows + row + r] = FloatDot.dot(decoded, r * columns, input, b * columns, columns);
+                    for (int row = blockStart; row < tiledEnd; row++) {
+                        output[b * rows + row] =
+                                FloatDot.dot(decoded, (row - blockStart) * columns, input, b * columns, columns);
                     }
                 }
-            }
-            for (; row < end; row++) {
-                matrix.dequantizeRow(row, decoded, 0);
-                for (int b = 0; b < batch; b++) {
-                    output[b * rows + row] = FloatDot.dot(decoded, 0, input, b * columns, columns);
+                for (int row = tiledEnd; row < blockEnd; row++) {
+                    for (b = 0; b < batch; b++) {
+                        output[b * rows + row] =
+                                FloatDot.dot(decoded, (row - blockStart) * columns, input, b * columns, columns);
+                    }
                 }
             }
         }

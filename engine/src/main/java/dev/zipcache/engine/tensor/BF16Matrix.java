@@ -82,6 +82,19 @@ public final class BF16Matrix extends ElementMatrix implements WeightMatrix {
                 .reinterpretAsFloats();
     }
 
+    /** {@link #loadBfloats} a vector at a time; the tail element by element. */
+    @Override
+    void decodeRow(long rowStart, float[] out, int outOffset) {
+        int vectorEnd = FLOATS.loopBound(columns);
+        int column = 0;
+        for (; column < vectorEnd; column += FLOAT_LANES) {
+            loadBfloats(rowStart + (long) column * Short.BYTES).intoArray(out, outOffset + column);
+        }
+        for (; column < columns; column++) {
+            out[outOffset + column] = weightAt(rowStart + (long) column * Short.BYTES);
+        }
+    }
+
     @Override
     float weightAt(long offset) {
         return Float.intBitsToFloat(segment.get(SHORT_LE, offset) << Short.SIZE);

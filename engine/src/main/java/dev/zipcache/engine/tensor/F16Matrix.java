@@ -159,6 +159,19 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
         return unsigned.or(sign).reinterpretAsFloats();
     }
 
+    /** The exact widening of {@link #loadHalves}, a vector at a time; the tail element by element. */
+    @Override
+    void decodeRow(long rowStart, float[] out, int outOffset) {
+        int vectorEnd = FLOATS.loopBound(columns);
+        int column = 0;
+        for (; column < vectorEnd; column += FLOAT_LANES) {
+            loadHalves(rowStart + (long) column * Short.BYTES).intoArray(out, outOffset + column);
+        }
+        for (; column < columns; column++) {
+            out[outOffset + column] = halfAt(rowStart + (long) column * Short.BYTES);
+        }
+    }
+
     @Override
     float weightAt(long offset) {
         return halfAt(offset);

@@ -73,6 +73,12 @@ public final class F32Matrix extends ElementMatrix implements WeightMatrix {
         out[outIndex + 3 * rowStride] = addTail(sum3.reduceLanes(VectorOperators.ADD), rowStart3, column, x, xOffset);
     }
 
+    /** A copy: the row already holds floats. */
+    @Override
+    void decodeRow(long rowStart, float[] out, int outOffset) {
+        MemorySegment.copy(segment, FLOAT_LE, rowStart, out, outOffset, columns);
+    }
+
     @Override
     float weightAt(long offset) {
         return segment.get(FLOAT_LE, offset);

@@ -66,6 +66,26 @@ abstract class MappedMatrix {
     public final void dequantizeRow(int row, float[] out, int outOffset) {
         long rowStart = rowStart(row);
         Objects.checkFromIndexSize(outOffset, columns, out.length);
+        decodeRow(rowStart, out, outOffset);
+    }
+
+    /** {@link #dequantizeRow} through {@link #decodeBlock} alone: the scalar twin of the vectorized row decoders. */
+    public final void dequantizeRowScalar(int row, float[] out, int outOffset) {
+        long rowStart = rowStart(row);
+        Objects.checkFromIndexSize(outOffset, columns, out.length);
+        decodeRowByBlocks(rowStart, out, outOffset);
+    }
+
+    /**
+     * Decodes the row at byte offset {@code rowStart} into {@code out[outOffset ..]}; {@link #dequantizeRow} has
+     * checked the indices. The prefill decodes every weight row once per batch, so the types large models come in
+     * override this with vector code, which must give exactly the floats of {@link #decodeBlock}.
+     */
+    void decodeRow(long rowStart, float[] out, int outOffset) {
+        decodeRowByBlocks(rowStart, out, outOffset);
+    }
+
+    private void decodeRowByBlocks(long rowStart, float[] out, int outOffset) {
         int blockSize = type.blockSize();
         for (int block = 0; block < columns / blockSize; block++) {
             decodeBlock(rowStart + (long) block * type.bytesPerBlock(), out, outOffset + block * blockSize);

@@ -110,6 +110,24 @@ public final class Q8_0Matrix extends MappedMatrix implements WeightMatrix {
         out[outIndex + 3 * rowStride] = sum3.reduceLanes(VectorOperators.ADD);
     }
 
+    /** {@code d · q} per element like {@link #decodeBlock}, a vector of codes at a time: the same floats. */
+    @Override
+    void decodeRow(long rowStart, float[] out, int outOffset) {
+        for (int block = 0; block < columns / BLOCK_SIZE; block++) {
+            long blockStart = rowStart + (long) block * BLOCK_BYTES;
+            FloatVector blockScale = FloatVector.broadcast(FLOATS, halfAt(blockStart));
+            int blockOut = outOffset + block * BLOCK_SIZE;
+            for (int code = 0; code < BLOCK_SIZE; code += CODE_LANES) {
+                ByteVector codes = ByteVector.fromMemorySegment(
+                        CODES, segment, blockStart + CODES_OFFSET + code, ByteOrder.LITTLE_ENDIAN);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    VectorShapes.codesAsFloats(codes, part).mul(blockScale)
+                            .intoArray(out, blockOut + code + part * FLOAT_LANES);
+                }
+            }
+        }
+    }
+
     @Override
     void decodeBlock(long blockStart, float[] out, int outOffset) {
         float blockScale = halfAt(blockStart);

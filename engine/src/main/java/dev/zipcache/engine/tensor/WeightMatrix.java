@@ -64,6 +64,9 @@ public sealed interface WeightMatrix
     /** Writes row {@code row} as floats into {@code out[outOffset ..]}. */
     void dequantizeRow(int row, float[] out, int outOffset);
 
+    /** The scalar twin of {@link #dequantizeRow}, block by block as ggml defines the type: the reference for tests. */
+    void dequantizeRowScalar(int row, float[] out, int outOffset);
+
     /**
      * Wraps {@code segment} as a matrix of {@code type}.
      *

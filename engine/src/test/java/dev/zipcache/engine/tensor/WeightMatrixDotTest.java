@@ -124,6 +124,41 @@ class WeightMatrixDotTest {
     }
 
     /**
+     * The vectorized row decoders (the prefill decodes every weight row once per batch with them) give exactly the
+     * floats of the block-by-block scalar definition, bit for bit, into an offset destination. For F16 the rows also
+     * hold infinities, a NaN and subnormals, which the widening must keep.
+     */
+    @ParameterizedTest(name = "{0} {1}×{2}")
+    @MethodSource("shapes")
+    void dequantizeRowMatchesScalarTwin(GgmlType type, int rows, int columns) {
+        Random random = new Random(SEED + 41L * type.ordinal() + 13L * rows + columns);
+        byte[] bytes = RandomWeights.matrixBytes(random, type, rows, columns);
+        if (type == GgmlType.F16) {
+            short[] specials = {(short) 0x7C00, (short) 0xFC00, (short) 0x7E01, (short) 0x0001, (short) 0x83FF};
+            for (int i = 0; i < specials.length && i < rows * columns; i++) {
+                int at = 2 * (int) ((long) i * 7919 % ((long) rows * columns));
+                bytes[at] = (byte) specials[i];
+                bytes[at + 1] = (byte) (specials[i] >> 8);
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment storage = arena.allocate(bytes.length + 1L, 1).asSlice(1);
+            storage.copyFrom(MemorySegment.ofArray(bytes));
+            WeightMatrix matrix = WeightMatrix.of("test." + type, type, storage, rows, columns);
+            for (int row = 0; row < rows; row++) {
+                float[] vector = new float[OUT_OFFSET + columns];
+                float[] scalar = new float[vector.length];
+                matrix.dequantizeRow(row, vector, OUT_OFFSET);
+                matrix.dequantizeRowScalar(row, scalar, OUT_OFFSET);
+                for (int column = 0; column < columns; column++) {
+                    assertThat(Float.floatToRawIntBits(vector[OUT_OFFSET + column])).as("row %d column %d", row, column)
+                            .isEqualTo(Float.floatToRawIntBits(scalar[OUT_OFFSET + column]));
+                }
+            }
+        }
+    }
+
+    /**
      * F16's batched kernel widens halves for finite values only and recomputes a row that held an infinity or a NaN;
      * rows with one must still come out as the scalar twin's (±∞ or NaN), and a row with the largest finite half
      * (65504) must not be taken for one. Non-finite halves sit in the vector part and in the tail of 1000 columns.
