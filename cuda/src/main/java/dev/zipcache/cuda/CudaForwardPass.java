@@ -135,7 +135,7 @@ final class CudaForwardPass implements ForwardPass {
         }
         // The CPU provider validates the spec (the same errors on both backends) and is the fallback.
         KvCache host = Providers.createCache(spec, geometry);
-        if (parsed.name().equals(KiviLayout.SPEC) && geometry.headDimension() <= KernelLaunches.MAX_HEAD_DIMENSION) {
+        if (parsed.name().equals(KiviLayout.SPEC)) {
             var layout = KiviLayout.of(Providers.kvCaches().resolve(parsed), geometry);
             if (layout.isPresent()) {
                 host.close();
