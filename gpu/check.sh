@@ -6,8 +6,9 @@
 #
 # Steps: 1 environment; 2 does CUDA open (else summary "no-gpu", exit 3); 3 the CUDA module's tests, the GPU ones
 # included, with the logits of a synthetic ~1B model against the CPU; 4 greedy tokens of stories260K, CUDA vs CPU;
-# 5 decode and prefill speed with fp16 (on the GPU) and zipcache (host-cache path) on llama-1b-like at 4k tokens and
-# attn-heavy at 32k tokens, as long as the time budget lasts; device memory sampled throughout.
+# 5 decode and prefill speed with fp16 and kivi (both caches on the GPU; kivi's packed store) and zipcache (host-cache
+# path) on llama-1b-like at 4k tokens and attn-heavy at 32k tokens, as long as the time budget lasts; device memory
+# sampled throughout.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -125,16 +126,19 @@ for prompt in "Once upon a time" "The little dog" "Lily wanted to"; do
 done
 say "greedy tokens equal: $same"
 record greedy_tokens_equal "$same"
-# zipcache through the host-cache path: informative only (a tiny difference in a key can move a quantization code).
-timeout 60 "${jvm[@]}" -jar "$cli_jar" generate -m "$stories" -p "Once upon a time" -n 128 --temperature 0 \
-  --kv-cache zipcache --device cpu --json > "$work/zip-cpu.json" 2>> "$log"
-timeout 60 "${jvm[@]}" -jar "$cli_jar" generate -m "$stories" -p "Once upon a time" -n 128 --temperature 0 \
-  --kv-cache zipcache --device cuda --json > "$work/zip-cuda.json" 2>> "$log"
-zip_cpu=$(grep -o '"generated_token_ids" *: *\[[^]]*\]' "$work/zip-cpu.json")
-zip_cuda=$(grep -o '"generated_token_ids" *: *\[[^]]*\]' "$work/zip-cuda.json")
-if [ -n "$zip_cpu" ] && [ "$zip_cpu" = "$zip_cuda" ]; then zip_same=true; else zip_same=false; fi
-say "zipcache greedy tokens equal (host-cache path): $zip_same"
-record greedy_tokens_equal_zipcache "$zip_same"
+# The compressed caches: informative only (a tiny difference in a key can move a quantization code). zipcache takes
+# the host-cache path; kivi is the packed store on the GPU.
+for cache in zipcache kivi; do
+  for device in cpu cuda; do
+    timeout 60 "${jvm[@]}" -jar "$cli_jar" generate -m "$stories" -p "Once upon a time" -n 128 --temperature 0 \
+      --kv-cache "$cache" --device "$device" --json > "$work/$cache-$device.json" 2>> "$log"
+  done
+  on_cpu=$(grep -o '"generated_token_ids" *: *\[[^]]*\]' "$work/$cache-cpu.json")
+  on_cuda=$(grep -o '"generated_token_ids" *: *\[[^]]*\]' "$work/$cache-cuda.json")
+  if [ -n "$on_cpu" ] && [ "$on_cpu" = "$on_cuda" ]; then cache_same=true; else cache_same=false; fi
+  say "$cache greedy tokens equal: $cache_same"
+  record "greedy_tokens_equal_$cache" "$cache_same"
+done
 
 # ---- 5 speed -----------------------------------------------------------------------------------------------------------
 budget=${BUDGET_SECONDS:-560}   # the device tool's 600 s, less a margin for the summary
@@ -155,11 +159,13 @@ bench() {  # name cache model prompt-tokens timeout
     record "bench_$1" "{\"exit\": $status}"
   fi
 }
-# fp16 first (the GPU's own cache); zipcache takes the host-cache path (weights on the GPU, cache and attention on
-# the CPU) until its GPU store exists, so its figures are that path's.
+# The device caches first: fp16, then kivi (KIVI-2, its packed store on the GPU). zipcache takes the host-cache path
+# (weights on the GPU, cache and attention on the CPU) until its GPU store exists, so its figures are that path's.
 bench fp16-4k fp16 "$work/$large-f16.gguf" 4032 90
+bench kivi-4k kivi "$work/$large-f16.gguf" 4032 90
 if [ "$long" = attn-heavy ]; then
   bench fp16-32k fp16 "$work/$long-f16.gguf" 32704 120
+  bench kivi-32k kivi "$work/$long-f16.gguf" 32704 120
 fi
 bench zipcache-4k zipcache "$work/$large-f16.gguf" 4032 90
 if [ "$long" = attn-heavy ]; then

@@ -13,7 +13,8 @@
 //      Q4_0  data: uint8 nibbles[rows * cols / 2], each 32-element block's 16 bytes in GGUF order (byte j holds
 //            element j in its low and element j + 16 in its high nibble);  scales: half[rows * cols / 32]
 //    so that the quants of consecutive columns are consecutive bytes (coalesced) and the block scales aligned;
-//  - the fp16 KV cache of one layer is half[kvHeads][maxTokens][headDimension] for keys and the same for values.
+//  - the fp16 KV cache of one layer is half[kvHeads][maxTokens][headDimension] for keys and the same for values;
+//  - KIVI's packed store (kivi_* kernels) is described at those kernels.
 
 #include <cuda_fp16.h>
 
@@ -376,11 +377,12 @@ extern "C" __global__ void add_bias(float* x, const float* bias, int width, int 
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// fp16 KV cache. Append count tokens' keys and values ([token][kvHead][d] floats) at position.. of one layer.
-// Grid ceil(count × kvHeads × headDimension / 256), block 256.
+// fp16 KV cache. Append count tokens' keys and values ([token][kvHead][d] floats) at position.. of one layer, whose
+// tokens live in slot position mod capacity: the fp16 cache (capacity = maxTokens) never wraps; KIVI's fp16 window of
+// the newest tokens is a ring of capacity slots. Grid ceil(count × kvHeads × headDimension / 256), block 256.
 
 extern "C" __global__ void kv_append_f16(const float* keys, const float* values, int count, int kvHeads,
-                                         int headDimension, int maxTokens, int position, unsigned short* keyCache,
+                                         int headDimension, int capacity, int position, unsigned short* keyCache,
                                          unsigned short* valueCache) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     int width = kvHeads * headDimension;
@@ -390,7 +392,7 @@ extern "C" __global__ void kv_append_f16(const float* keys, const float* values,
     int token = i / width;
     int head = (i % width) / headDimension;
     int d = i % headDimension;
-    long target = ((long) head * maxTokens + position + token) * headDimension + d;
+    long target = ((long) head * capacity + (position + token) % capacity) * headDimension + d;
     keyCache[target] = __half_as_ushort(__float2half_rn(keys[i]));
     valueCache[target] = __half_as_ushort(__float2half_rn(values[i]));
 }
@@ -711,4 +713,295 @@ extern "C" __global__ void attention_merge_f16(const float* partials, int queryH
         }
         target[d] = value / sum;
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// KIVI's packed store in device memory (ZIPCACHE.md §10.1), computing what the CPU's KiviKvCache computes
+// (dev.zipcache.cache.KiviKvCache with the quantize package's channelwise and groupwise schemes). Per layer:
+//  - the newest tokens in fp16: a ring half[kvHeads][capacity][headDimension], position p in slot p mod capacity;
+//  - keys of positions < quantizedKeys: codes uchar[maxTokens][rowBytes], one row per token over all
+//    C = kvHeads × headDimension channels in CodePacking's planar layout (code c in byte c mod rowBytes, at bit
+//    bits × (c / rowBytes)); an fp16 (min, step) per channel and block of tokenGroup tokens, at [block][C];
+//  - values of positions < quantizedValues: codes likewise; an fp16 (min, step) per token and run of valueRun
+//    channels (runs start at channel 0 of the row), at [token][ceil(C / valueRun)].
+// Quantization is MinMaxQuantization's (ZIPCACHE.md §2): step = (max − min) / (2^bits − 1), both rounded to fp16,
+// code = rint((x − min) / step) clamped to [0, 2^bits − 1] (0 when step is 0), x̂ = code · step + min, with IEEE
+// division and no contraction, so the codes are bit for bit the CPU's. Bits 2, 4 and 8 (the planar layouts).
+
+__device__ __forceinline__ unsigned short float_to_half_bits(float value) {
+    return __half_as_ushort(__float2half_rn(value));
+}
+
+__device__ __forceinline__ unsigned int quantize_code(float x, float minimum, float step, float maxCode) {
+    if (step == 0.f) {
+        return 0;
+    }
+    return (unsigned int) fminf(fmaxf(rintf(__fdiv_rn(x - minimum, step)), 0.f), maxCode);
+}
+
+__device__ __forceinline__ float dequantize_code(unsigned int code, float minimum, float step) {
+    return __fadd_rn(__fmul_rn((float) code, step), minimum);
+}
+
+// Code `column` of a packed row (CodePacking.codeAt for the planar layouts).
+__device__ __forceinline__ unsigned int code_at(const unsigned char* row, int rowBytes, int bits, int column) {
+    int plane = column / rowBytes;
+    return (row[column - plane * rowBytes] >> (plane * bits)) & ((1u << bits) - 1);
+}
+
+// Channel c (= head × headDimension + d) of position p in an fp16 ring.
+__device__ __forceinline__ float window_at(const unsigned short* window, int capacity, int headDimension, int position,
+                                           int c) {
+    int head = c / headDimension;
+    return half_bits_to_float(window[((long) head * capacity + position % capacity) * headDimension
+                                     + c % headDimension]);
+}
+
+// Packs one quantized row: thread by thread over its bytes, each byte gathering the codes of its planes.
+template <bool PER_CHANNEL>
+__device__ void pack_row(const unsigned short* window, int capacity, int headDimension, int width, int position,
+                         int bits, int rowBytes, const unsigned short* minimums, const unsigned short* steps,
+                         int valueRun, unsigned char* codes) {
+    float maxCode = (float) ((1 << bits) - 1);
+    int planes = 8 / bits;
+    for (int byte = threadIdx.x; byte < rowBytes; byte += blockDim.x) {
+        unsigned int packed = 0;
+        for (int plane = 0; plane < planes; plane++) {
+            int c = plane * rowBytes + byte;
+            if (c < width) {
+                int parameter = PER_CHANNEL ? c : c / valueRun;
+                float x = window_at(window, capacity, headDimension, position, c);
+                packed |= quantize_code(x, half_bits_to_float(minimums[parameter]),
+                                        half_bits_to_float(steps[parameter]), maxCode) << (plane * bits);
+            }
+        }
+        codes[(long) position * rowBytes + byte] = (unsigned char) packed;
+    }
+}
+
+// Keys: quantizes blocks of tokenGroup positions from firstPosition (a multiple of tokenGroup) out of the ring,
+// channelwise (the "channelwise" scheme over a block of tokenGroup × C). Grid (blocks), block 256.
+extern "C" __global__ void kivi_pack_keys(const unsigned short* keyWindow, int capacity, int kvHeads,
+                                          int headDimension, int firstPosition, int tokenGroup, int bits,
+                                          int rowBytes, unsigned char* codes, unsigned short* minimums,
+                                          unsigned short* steps) {
+    int width = kvHeads * headDimension;
+    int first = firstPosition + blockIdx.x * tokenGroup;
+    unsigned short* blockMinimums = minimums + (long) (first / tokenGroup) * width;
+    unsigned short* blockSteps = steps + (long) (first / tokenGroup) * width;
+    float maxCode = (float) ((1 << bits) - 1);
+    for (int c = threadIdx.x; c < width; c += blockDim.x) {
+        float low = INFINITY;
+        float high = -INFINITY;
+        for (int t = 0; t < tokenGroup; t++) {
+            float x = window_at(keyWindow, capacity, headDimension, first + t, c);
+            low = fminf(low, x);
+            high = fmaxf(high, x);
+        }
+        blockMinimums[c] = float_to_half_bits(low);
+        blockSteps[c] = float_to_half_bits(__fdiv_rn(high - low, maxCode));
+    }
+    // Other threads read these parameters: __syncthreads makes a block's global writes visible to the block.
+    __syncthreads();
+    for (int t = 0; t < tokenGroup; t++) {
+        pack_row<true>(keyWindow, capacity, headDimension, width, first + t, bits, rowBytes, blockMinimums,
+                       blockSteps, 0, codes);
+    }
+}
+
+// Values: quantizes count positions from firstPosition out of the ring, one token per block, per run of valueRun
+// channels (the "groupwise" scheme). Grid (count), block 128.
+extern "C" __global__ void kivi_pack_values(const unsigned short* valueWindow, int capacity, int kvHeads,
+                                            int headDimension, int firstPosition, int valueRun, int bits,
+                                            int rowBytes, unsigned char* codes, unsigned short* minimums,
+                                            unsigned short* steps) {
+    int width = kvHeads * headDimension;
+    int position = firstPosition + blockIdx.x;
+    int runs = (width + valueRun - 1) / valueRun;
+    unsigned short* rowMinimums = minimums + (long) position * runs;
+    unsigned short* rowSteps = steps + (long) position * runs;
+    float maxCode = (float) ((1 << bits) - 1);
+    for (int run = threadIdx.x; run < runs; run += blockDim.x) {
+        float low = INFINITY;
+        float high = -INFINITY;
+        for (int c = run * valueRun; c < min(width, (run + 1) * valueRun); c++) {
+            float x = window_at(valueWindow, capacity, headDimension, position, c);
+            low = fminf(low, x);
+            high = fmaxf(high, x);
+        }
+        rowMinimums[run] = float_to_half_bits(low);
+        rowSteps[run] = float_to_half_bits(__fdiv_rn(high - low, maxCode));
+    }
+    __syncthreads();
+    pack_row<false>(valueWindow, capacity, headDimension, width, position, bits, rowBytes, rowMinimums, rowSteps,
+                    valueRun, codes);
+}
+
+// Moves positions firstPosition.. (count of them) of a ring to a ring of another capacity (the window grows for a
+// prompt and shrinks after it). Grid ceil(count × kvHeads × headDimension / 256), block 256.
+extern "C" __global__ void kv_window_move_f16(const unsigned short* keys, const unsigned short* values, int capacity,
+                                              unsigned short* newKeys, unsigned short* newValues, int newCapacity,
+                                              int kvHeads, int headDimension, int firstPosition, int count) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    int width = kvHeads * headDimension;
+    if (i >= count * width) {
+        return;
+    }
+    int position = firstPosition + i / width;
+    int head = (i % width) / headDimension;
+    int d = i % headDimension;
+    long source = ((long) head * capacity + position % capacity) * headDimension + d;
+    long target = ((long) head * newCapacity + position % newCapacity) * headDimension + d;
+    newKeys[target] = keys[source];
+    newValues[target] = values[source];
+}
+
+// Causal attention over the packed store and the fp16 ring: position t's key is dequantized in registers from its
+// packed row when t < quantizedKeys and read from the ring otherwise, its value likewise with quantizedValues. The
+// decomposition is attention_rows_f16's (four warps, an online softmax each, then merged); SPLIT covers positions
+// split × tokensPerSplit.. only and writes the partial state as attention_split_f16 does, for attention_merge_f16.
+template <bool SPLIT>
+__device__ void attention_kivi(const float* queries, const unsigned short* keyWindow,
+                               const unsigned short* valueWindow, int capacity, const unsigned char* keyCodes,
+                               const unsigned short* keyMinimums, const unsigned short* keySteps,
+                               const unsigned char* valueCodes, const unsigned short* valueMinimums,
+                               const unsigned short* valueSteps, int queryHeads, int kvHeads, int headDimension,
+                               int bits, int rowBytes, int tokenGroup, int valueRun, int quantizedKeys,
+                               int quantizedValues, int firstPosition, int tokensPerSplit, float scale, float* out) {
+    __shared__ float warpMax[ATTENTION_WARPS];
+    __shared__ float warpSum[ATTENTION_WARPS];
+    __shared__ float warpAcc[ATTENTION_WARPS][MAX_HEAD_DIMENSION];
+    int head = blockIdx.x;
+    int row = blockIdx.y;
+    int kvHead = head / (queryHeads / kvHeads);
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    int width = kvHeads * headDimension;
+    int runs = (width + valueRun - 1) / valueRun;
+    int first = SPLIT ? blockIdx.z * tokensPerSplit : 0;
+    int last = SPLIT ? min(firstPosition + row, first + tokensPerSplit - 1) : firstPosition + row;
+    const float* query = queries + ((long) row * queryHeads + head) * headDimension;
+    float q[MAX_HEAD_DIMENSION / 32];
+    float acc[MAX_HEAD_DIMENSION / 32];
+    for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+        int d = lane + 32 * i;
+        q[i] = d < headDimension ? query[d] : 0.f;
+        acc[i] = 0.f;
+    }
+    float m = -INFINITY;
+    float l = 0.f;
+    for (int t = first + warp; t <= last; t += ATTENTION_WARPS) {
+        float s = 0.f;
+        if (t < quantizedKeys) {
+            const unsigned char* codes = keyCodes + (long) t * rowBytes;
+            long parameters = (long) (t / tokenGroup) * width;
+            for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+                int d = lane + 32 * i;
+                if (d < headDimension) {
+                    int c = kvHead * headDimension + d;
+                    s += q[i] * dequantize_code(code_at(codes, rowBytes, bits, c),
+                                                half_bits_to_float(keyMinimums[parameters + c]),
+                                                half_bits_to_float(keySteps[parameters + c]));
+                }
+            }
+        } else {
+            for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+                int d = lane + 32 * i;
+                if (d < headDimension) {
+                    s += q[i] * window_at(keyWindow, capacity, headDimension, t, kvHead * headDimension + d);
+                }
+            }
+        }
+        s = warp_sum(s) * scale;
+        float newMax = fmaxf(m, s);
+        float correction = expf(m - newMax);
+        float p = expf(s - newMax);
+        l = l * correction + p;
+        bool packed = t < quantizedValues;
+        const unsigned char* codes = valueCodes + (long) t * rowBytes;
+        long parameters = (long) t * runs;
+        for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < headDimension) {
+                int c = kvHead * headDimension + d;
+                float value = packed
+                        ? dequantize_code(code_at(codes, rowBytes, bits, c),
+                                          half_bits_to_float(valueMinimums[parameters + c / valueRun]),
+                                          half_bits_to_float(valueSteps[parameters + c / valueRun]))
+                        : window_at(valueWindow, capacity, headDimension, t, c);
+                acc[i] = acc[i] * correction + p * value;
+            }
+        }
+        m = newMax;
+    }
+    if (lane == 0) {
+        warpMax[warp] = m;
+        warpSum[warp] = l;
+    }
+    for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+        int d = lane + 32 * i;
+        if (d < headDimension) {
+            warpAcc[warp][d] = acc[i];
+        }
+    }
+    __syncthreads();
+    float total = -INFINITY;
+    for (int w = 0; w < ATTENTION_WARPS; w++) {
+        total = fmaxf(total, warpMax[w]);
+    }
+    float sum = 0.f;
+    for (int w = 0; w < ATTENTION_WARPS; w++) {
+        sum += warpMax[w] == -INFINITY ? 0.f : warpSum[w] * expf(warpMax[w] - total);
+    }
+    float* target = SPLIT ? out + (((long) row * queryHeads + head) * gridDim.z + blockIdx.z) * (headDimension + 2)
+                          : out + ((long) row * queryHeads + head) * headDimension;
+    if (SPLIT && threadIdx.x == 0) {
+        target[0] = total;
+        target[1] = sum;
+    }
+    for (int d = threadIdx.x; d < headDimension; d += blockDim.x) {
+        float value = 0.f;
+        for (int w = 0; w < ATTENTION_WARPS; w++) {
+            if (warpMax[w] != -INFINITY) {
+                value += warpAcc[w][d] * expf(warpMax[w] - total);
+            }
+        }
+        if (SPLIT) {
+            target[2 + d] = value;
+        } else {
+            target[d] = value / sum;
+        }
+    }
+}
+
+// One (query head, row) per block over all its positions. Grid (queryHeads, rows), block 128.
+extern "C" __global__ void attention_rows_kivi(const float* queries, const unsigned short* keyWindow,
+                                               const unsigned short* valueWindow, int capacity,
+                                               const unsigned char* keyCodes, const unsigned short* keyMinimums,
+                                               const unsigned short* keySteps, const unsigned char* valueCodes,
+                                               const unsigned short* valueMinimums,
+                                               const unsigned short* valueSteps, int queryHeads, int kvHeads,
+                                               int headDimension, int bits, int rowBytes, int tokenGroup,
+                                               int valueRun, int quantizedKeys, int quantizedValues,
+                                               int firstPosition, float scale, float* out) {
+    attention_kivi<false>(queries, keyWindow, valueWindow, capacity, keyCodes, keyMinimums, keySteps, valueCodes,
+                          valueMinimums, valueSteps, queryHeads, kvHeads, headDimension, bits, rowBytes, tokenGroup,
+                          valueRun, quantizedKeys, quantizedValues, firstPosition, 0, scale, out);
+}
+
+// The split form for a decode step over a long context: partial states for attention_merge_f16.
+// Grid (queryHeads, rows, splits), block 128.
+extern "C" __global__ void attention_split_kivi(const float* queries, const unsigned short* keyWindow,
+                                                const unsigned short* valueWindow, int capacity,
+                                                const unsigned char* keyCodes, const unsigned short* keyMinimums,
+                                                const unsigned short* keySteps, const unsigned char* valueCodes,
+                                                const unsigned short* valueMinimums,
+                                                const unsigned short* valueSteps, int queryHeads, int kvHeads,
+                                                int headDimension, int bits, int rowBytes, int tokenGroup,
+                                                int valueRun, int quantizedKeys, int quantizedValues,
+                                                int firstPosition, int tokensPerSplit, float scale,
+                                                float* partials) {
+    attention_kivi<true>(queries, keyWindow, valueWindow, capacity, keyCodes, keyMinimums, keySteps, valueCodes,
+                         valueMinimums, valueSteps, queryHeads, kvHeads, headDimension, bits, rowBytes, tokenGroup,
+                         valueRun, quantizedKeys, quantizedValues, firstPosition, tokensPerSplit, scale, partials);
 }

@@ -18,8 +18,9 @@ import java.util.List;
  * residual; then the final norm and the classifier for the rows whose logits are wanted, which alone are copied back.
  * Activations stay on the device between kernels; per batch the host uploads only the token ids and the RoPE table.
  * Prompts run in batches of up to {@code maxBatch} tokens through the tiled kernels; one token through the
- * matrix-vector ones, with its attention split over blocks of positions once the context is long. With a cache other
- * than the device's fp16 one, attention runs on the CPU over that host cache ({@link #createCache}).
+ * matrix-vector ones, with its attention split over blocks of positions once the context is long. The {@code fp16}
+ * and {@code kivi} caches live on the device; with any other cache, attention runs on the CPU over that host cache
+ * ({@link #createCache}).
  */
 final class CudaForwardPass implements ForwardPass {
 
@@ -121,9 +122,10 @@ final class CudaForwardPass implements ForwardPass {
     }
 
     /**
-     * {@code fp16} is the device cache. Every other spec (zipcache, kivi, fp32, ...) is the CPU's cache of that name,
-     * held in host memory: for those the pass copies each layer's queries, keys and values to the host and the
-     * attention output back, and the cache attends on the CPU (the host-cache path).
+     * {@code fp16} and {@code kivi} (2, 4 or 8 bits, the default after-attention timing) are device caches. Every
+     * other spec (zipcache, fp32, 3-bit or before-attention kivi, ...) is the CPU's cache of that name, held in host
+     * memory: for those the pass copies each layer's queries, keys and values to the host and the attention output
+     * back, and the cache attends on the CPU (the host-cache path).
      */
     @Override
     public KvCache createCache(String spec, KvCacheGeometry geometry) {
@@ -131,7 +133,16 @@ final class CudaForwardPass implements ForwardPass {
         if (parsed.name().equals(CudaKvCache.SPEC) && parsed.options().isEmpty()) {
             return new CudaKvCache(device, geometry);
         }
-        return Providers.createCache(spec, geometry);
+        // The CPU provider validates the spec (the same errors on both backends) and is the fallback.
+        KvCache host = Providers.createCache(spec, geometry);
+        if (parsed.name().equals(KiviLayout.SPEC)) {
+            var layout = KiviLayout.of(Providers.kvCaches().resolve(parsed), geometry);
+            if (layout.isPresent()) {
+                host.close();
+                return new CudaKiviCache(device, geometry, layout.get());
+            }
+        }
+        return host;
     }
 
     @Override
@@ -147,6 +158,11 @@ final class CudaForwardPass implements ForwardPass {
             }
             onDevice.checkRoom(count);
             deviceCache = onDevice;
+        } else if (cache instanceof CudaKiviCache kivi) {
+            if (kivi.device() != device) {
+                throw new IllegalArgumentException("this KV cache lives on another CUDA device");
+            }
+            kivi.reserve(count);
         }
         if (cache.length() + count > config.contextLength()) {
             throw new IllegalArgumentException("sequence of " + (cache.length() + count)
@@ -215,7 +231,12 @@ final class CudaForwardPass implements ForwardPass {
         device.launch(KernelLaunches.rope(keys, rows, config.kvHeads(), config.headDimension(), pairs, cosines, sines,
                 ropeHalves));
         if (deviceCache != null) {
-            deviceAttention(layer, rows, position, deviceCache);
+            device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
+                    deviceCache.geometry().maxTokens(), position, deviceCache.keys(layer), deviceCache.values(layer)));
+            fp16Attention(rows, position, deviceCache.keys(layer), deviceCache.values(layer),
+                    deviceCache.geometry().maxTokens());
+        } else if (cache instanceof CudaKiviCache kivi) {
+            kiviAttention(layer, rows, position, kivi);
         } else {
             hostAttention(layer, rows, position, cache, kind);
         }
@@ -223,22 +244,48 @@ final class CudaForwardPass implements ForwardPass {
         device.launch(KernelLaunches.add(residual, projected, rows * width));
     }
 
-    /** Appends to the fp16 device cache and attends over it, all on the GPU. */
-    private void deviceAttention(int layer, int rows, int position, CudaKvCache cache) {
-        int maxTokens = cache.geometry().maxTokens();
-        device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
-                maxTokens, position, cache.keys(layer), cache.values(layer)));
+    /**
+     * Attention over fp16 keys and values that hold every position {@code p} at slot {@code p} (the fp16 cache, or a
+     * KIVI window before anything is quantized), all on the GPU.
+     */
+    private void fp16Attention(int rows, int position, DevicePointer keyCache, DevicePointer valueCache,
+                               int capacity) {
         if (KernelLaunches.splitAttention(rows, position + rows, tokensPerSplit)) {
             // A decode step over a long context: the positions are split over blocks, then merged.
-            device.launch(KernelLaunches.attentionSplit(queries, cache.keys(layer), cache.values(layer),
-                    config.heads(), config.kvHeads(), config.headDimension(), maxTokens, position, rows,
-                    tokensPerSplit, attentionScale, attentionPartials));
+            device.launch(KernelLaunches.attentionSplit(queries, keyCache, valueCache, config.heads(),
+                    config.kvHeads(), config.headDimension(), capacity, position, rows, tokensPerSplit,
+                    attentionScale, attentionPartials));
             device.launch(KernelLaunches.attentionMerge(attentionPartials, config.heads(), config.headDimension(),
                     KernelLaunches.splits(position + rows, tokensPerSplit), rows, attention));
         } else {
-            device.launch(KernelLaunches.attention(queries, cache.keys(layer), cache.values(layer), config.heads(),
-                    config.kvHeads(), config.headDimension(), maxTokens, position, rows, attentionScale,
-                    attention));
+            device.launch(KernelLaunches.attention(queries, keyCache, valueCache, config.heads(), config.kvHeads(),
+                    config.headDimension(), capacity, position, rows, attentionScale, attention));
+        }
+    }
+
+    /**
+     * Appends to KIVI's fp16 window and attends over the packed store and the window, all on the GPU. A prompt on
+     * an empty cache is all in the window, which the fp16 kernels (tiled for prefill) then read as they read the fp16
+     * cache; otherwise the packed-store kernel dequantizes codes in registers.
+     */
+    private void kiviAttention(int layer, int rows, int position, CudaKiviCache cache) {
+        DeviceWindow window = cache.window();
+        DevicePointer keyWindow = window.keys(layer);
+        DevicePointer valueWindow = window.values(layer);
+        device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
+                window.capacity(), position, keyWindow, valueWindow));
+        if (cache.holdsOnlyFullPrecision()) {
+            fp16Attention(rows, position, keyWindow, valueWindow, window.capacity());
+        } else if (KernelLaunches.splitAttention(rows, position + rows, tokensPerSplit)) {
+            device.launch(KernelLaunches.attentionSplitKivi(queries, keyWindow, valueWindow, window.capacity(),
+                    cache.keys(layer), cache.values(layer), cache.layout(), config.heads(), cache.quantizedKeys(),
+                    cache.quantizedValues(), position, rows, tokensPerSplit, attentionScale, attentionPartials));
+            device.launch(KernelLaunches.attentionMerge(attentionPartials, config.heads(), config.headDimension(),
+                    KernelLaunches.splits(position + rows, tokensPerSplit), rows, attention));
+        } else {
+            device.launch(KernelLaunches.attentionKivi(queries, keyWindow, valueWindow, window.capacity(),
+                    cache.keys(layer), cache.values(layer), cache.layout(), config.heads(), cache.quantizedKeys(),
+                    cache.quantizedValues(), position, rows, attentionScale, attention));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.zipcache.cuda;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -93,12 +94,94 @@ final class KernelLaunches {
         return elementwise("add_bias", n, List.of(address(x), address(bias), integer(width), integer(n)));
     }
 
-    /** Stores {@code count} tokens' keys and values at {@code position..} of one layer's fp16 cache. */
+    /**
+     * Stores {@code count} tokens' keys and values at {@code position..} of one layer's fp16 cache, position
+     * {@code p} in slot {@code p mod capacity} (the fp16 cache's capacity is its maximum, so it never wraps; KIVI's
+     * window is a ring).
+     */
     static Launch kvAppend(DevicePointer keys, DevicePointer values, int count, int kvHeads, int headDimension,
-                           int maxTokens, int position, DevicePointer keyCache, DevicePointer valueCache) {
+                           int capacity, int position, DevicePointer keyCache, DevicePointer valueCache) {
         return elementwise("kv_append_f16", count * kvHeads * headDimension,
                 List.of(address(keys), address(values), integer(count), integer(kvHeads), integer(headDimension),
-                        integer(maxTokens), integer(position), address(keyCache), address(valueCache)));
+                        integer(capacity), integer(position), address(keyCache), address(valueCache)));
+    }
+
+    /**
+     * Moves positions {@code firstPosition..} ({@code count} of them) of one layer's fp16 ring to a ring of another
+     * capacity.
+     */
+    static Launch windowMove(DevicePointer keys, DevicePointer values, int capacity, DevicePointer newKeys,
+                             DevicePointer newValues, int newCapacity, int kvHeads, int headDimension,
+                             int firstPosition, int count) {
+        return elementwise("kv_window_move_f16", count * kvHeads * headDimension,
+                List.of(address(keys), address(values), integer(capacity), address(newKeys), address(newValues),
+                        integer(newCapacity), integer(kvHeads), integer(headDimension), integer(firstPosition),
+                        integer(count)));
+    }
+
+    /** KIVI: quantizes {@code blocks} blocks of key positions from {@code firstPosition} out of the fp16 ring. */
+    static Launch kiviPackKeys(DevicePointer keyWindow, int capacity, KiviLayout layout, int firstPosition,
+                               int blocks, PackedRows keys) {
+        return new Launch("kivi_pack_keys", blocks, 1, 256, 1,
+                List.of(address(keyWindow), integer(capacity), integer(layout.kvHeads()),
+                        integer(layout.headDimension()), integer(firstPosition), integer(layout.tokenGroup()),
+                        integer(layout.bits()), integer(layout.rowBytes()), address(keys.codes()),
+                        address(keys.minimums()), address(keys.steps())));
+    }
+
+    /** KIVI: quantizes {@code count} value positions from {@code firstPosition} out of the fp16 ring. */
+    static Launch kiviPackValues(DevicePointer valueWindow, int capacity, KiviLayout layout, int firstPosition,
+                                 int count, PackedRows values) {
+        return new Launch("kivi_pack_values", count, 1, 128, 1,
+                List.of(address(valueWindow), integer(capacity), integer(layout.kvHeads()),
+                        integer(layout.headDimension()), integer(firstPosition), integer(layout.valueRun()),
+                        integer(layout.bits()), integer(layout.rowBytes()), address(values.codes()),
+                        address(values.minimums()), address(values.steps())));
+    }
+
+    /**
+     * Causal attention of {@code rows} rows at {@code firstPosition..} over KIVI's packed store (positions below
+     * {@code quantizedKeys} / {@code quantizedValues}) and its fp16 ring (the rest), one block per (head, row).
+     */
+    static Launch attentionKivi(DevicePointer queries, DevicePointer keyWindow, DevicePointer valueWindow,
+                                int capacity, PackedRows keys, PackedRows values, KiviLayout layout, int queryHeads,
+                                int quantizedKeys, int quantizedValues, int firstPosition, int rows, float scale,
+                                DevicePointer out) {
+        List<KernelArgument> arguments = new ArrayList<>(kiviArguments(queries, keyWindow, valueWindow,
+                capacity, keys, values, layout, queryHeads, quantizedKeys, quantizedValues, firstPosition));
+        arguments.add(real(scale));
+        arguments.add(address(out));
+        return new Launch("attention_rows_kivi", queryHeads, rows, 128, 1, arguments);
+    }
+
+    /** {@link #attentionKivi} split over positions, as {@link #attentionSplit}; merged by {@link #attentionMerge}. */
+    static Launch attentionSplitKivi(DevicePointer queries, DevicePointer keyWindow, DevicePointer valueWindow,
+                                     int capacity, PackedRows keys, PackedRows values, KiviLayout layout,
+                                     int queryHeads, int quantizedKeys, int quantizedValues, int firstPosition,
+                                     int rows, int tokensPerSplit, float scale, DevicePointer partials) {
+        List<KernelArgument> arguments = new ArrayList<>(kiviArguments(queries, keyWindow, valueWindow,
+                capacity, keys, values, layout, queryHeads, quantizedKeys, quantizedValues, firstPosition));
+        arguments.add(integer(tokensPerSplit));
+        arguments.add(real(scale));
+        arguments.add(address(partials));
+        return new Launch("attention_split_kivi", queryHeads, rows, splits(firstPosition + rows, tokensPerSplit), 128,
+                1, arguments);
+    }
+
+    private static List<KernelArgument> kiviArguments(DevicePointer queries, DevicePointer keyWindow,
+                                                      DevicePointer valueWindow, int capacity, PackedRows keys,
+                                                      PackedRows values, KiviLayout layout, int queryHeads,
+                                                      int quantizedKeys, int quantizedValues, int firstPosition) {
+        if (layout.headDimension() > MAX_HEAD_DIMENSION) {
+            throw new IllegalArgumentException("head dimension " + layout.headDimension() + " is over the CUDA "
+                    + "attention kernels' " + MAX_HEAD_DIMENSION);
+        }
+        return List.of(address(queries), address(keyWindow), address(valueWindow), integer(capacity),
+                address(keys.codes()), address(keys.minimums()), address(keys.steps()), address(values.codes()),
+                address(values.minimums()), address(values.steps()), integer(queryHeads),
+                integer(layout.kvHeads()), integer(layout.headDimension()), integer(layout.bits()),
+                integer(layout.rowBytes()), integer(layout.tokenGroup()), integer(layout.valueRun()),
+                integer(quantizedKeys), integer(quantizedValues), integer(firstPosition));
     }
 
     /** Whether {@link #attention} takes the tiled prefill kernel for this many rows and this head dimension. */

@@ -58,12 +58,28 @@ class CudaDeviceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"zipcache", "kivi"})
+    @ValueSource(strings = {"zipcache", "kivi:bits=3"})
     void hostCachePathMatchesTheCpuBackend(String spec) {
         Device device = Gpu.deviceOrSkip();
         try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
             ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, 45),
                     16, 8, CudaForwardPass.DEFAULT_TOKENS_PER_SPLIT, spec);
+        }
+    }
+
+    /**
+     * KIVI's packed store on the GPU, as EmulatedForwardPassTest runs it: packing kernels, attention over the codes
+     * (whole and split), the fp16 window growing for a follow-up prompt and shrinking after it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"kivi", "kivi:bits=4", "kivi:group=4,residual=8"})
+    void kiviDeviceCacheMatchesTheCpuCache(String spec) {
+        Device device = Gpu.deviceOrSkip();
+        try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
+            ForwardComparison.Result result = ForwardComparison.compare(device, model.config(), model.weights(),
+                    ForwardComparison.prompt(model, 45), 20, 40, 16, spec, 45);
+            System.out.printf("%s on the GPU: worst logit difference %.3g (%.0f%% of the allowed)%n", spec,
+                    result.worstDifference(), 100 * result.worstShare());
         }
     }
 

@@ -138,6 +138,11 @@ final class EmulatedDevice implements Device {
                     case "attention_prefill_f16" -> attentionPrefill(a, launch);
                     case "attention_split_f16" -> attentionSplit(a, launch);
                     case "attention_merge_f16" -> attentionMerge(a, launch);
+                    case "kv_window_move_f16" -> windowMove(a, launch);
+                    case "kivi_pack_keys" -> kiviPackKeys(a, launch);
+                    case "kivi_pack_values" -> kiviPackValues(a, launch);
+                    case "attention_rows_kivi" -> attentionKivi(a, launch, false);
+                    case "attention_split_kivi" -> attentionKivi(a, launch, true);
                     default -> throw new AssertionError("no twin for kernel " + kernel);
                 }
             }
@@ -370,18 +375,18 @@ final class EmulatedDevice implements Device {
         int count = a.integer(2);
         int kvHeads = a.integer(3);
         int headDimension = a.integer(4);
-        int maxTokens = a.integer(5);
+        int capacity = a.integer(5);
         int position = a.integer(6);
         DevicePointer keyCache = a.pointer(7);
         DevicePointer valueCache = a.pointer(8);
         int width = kvHeads * headDimension;
         coversElements(launch, count * width);
-        require(position + count <= maxTokens, "kv_append_f16 past the cache's tokens");
+        require(count <= capacity, "kv_append_f16 of more tokens than the ring's slots");
         for (int i = 0; i < count * width; i++) {
             int token = i / width;
             int head = (i % width) / headDimension;
             int d = i % headDimension;
-            long target = ((long) head * maxTokens + position + token) * headDimension + d;
+            long target = ((long) head * capacity + (position + token) % capacity) * headDimension + d;
             putHalf(keyCache, target, getFloat(keys, i));
             putHalf(valueCache, target, getFloat(values, i));
         }
@@ -401,6 +406,7 @@ final class EmulatedDevice implements Device {
         DevicePointer out = a.pointer(9);
         int warps = launch.blockX() / 32;
         require(warps == 4, "attention_rows_f16 is written for 4 warps");
+        require(firstPosition + launch.gridY() <= maxTokens, "attention_rows_f16 reads past the cache's slots");
         require(launch.gridX() == queryHeads, "one block column per query head");
         require(headDimension <= KernelLaunches.MAX_HEAD_DIMENSION, "head dimension over the kernel's arrays");
         for (int head = 0; head < queryHeads; head++) {
@@ -467,6 +473,7 @@ final class EmulatedDevice implements Device {
         int warps = launch.blockX() / 32;
         int splits = launch.gridZ();
         require(warps == 4, "attention_split_f16 is written for 4 warps");
+        require(firstPosition + launch.gridY() <= maxTokens, "attention_split_f16 reads past the cache's slots");
         require((long) splits * tokensPerSplit >= firstPosition + launch.gridY(), "the splits do not cover");
         for (int head = 0; head < queryHeads; head++) {
             int kvHead = head / (queryHeads / kvHeads);
@@ -579,6 +586,7 @@ final class EmulatedDevice implements Device {
         require(launch.gridX() == queryHeads && (long) launch.gridY() * tileQueries >= rows,
                 "attention_prefill_f16 grid does not cover the rows");
         require(headDimension <= KernelLaunches.TILE_HEAD_DIMENSION, "head dimension over the shared tiles");
+        require(firstPosition + rows <= maxTokens, "attention_prefill_f16 reads past the cache's slots");
         for (int head = 0; head < queryHeads; head++) {
             int kvHead = head / (queryHeads / kvHeads);
             for (int block = 0; block < launch.gridY(); block++) {
@@ -658,6 +666,272 @@ final class EmulatedDevice implements Device {
         }
     }
 
+    // KIVI's packed store (kernels.cu, "KIVI's packed store in device memory").
+
+    /** kv_window_move_f16: positions first.. of one ring copied to the slots of another capacity. */
+    private void windowMove(Args a, Launch launch) {
+        DevicePointer keys = a.pointer(0);
+        DevicePointer values = a.pointer(1);
+        int capacity = a.integer(2);
+        DevicePointer newKeys = a.pointer(3);
+        DevicePointer newValues = a.pointer(4);
+        int newCapacity = a.integer(5);
+        int kvHeads = a.integer(6);
+        int headDimension = a.integer(7);
+        int firstPosition = a.integer(8);
+        int count = a.integer(9);
+        int width = kvHeads * headDimension;
+        coversElements(launch, count * width);
+        require(count <= capacity && count <= newCapacity, "kv_window_move_f16 of more tokens than the slots");
+        for (int i = 0; i < count * width; i++) {
+            int position = firstPosition + i / width;
+            int head = (i % width) / headDimension;
+            int d = i % headDimension;
+            long source = ((long) head * capacity + position % capacity) * headDimension + d;
+            long target = ((long) head * newCapacity + position % newCapacity) * headDimension + d;
+            putHalfBits(newKeys, target, getHalfBits(keys, source));
+            putHalfBits(newValues, target, getHalfBits(values, source));
+        }
+    }
+
+    /** kivi_pack_keys: per block of tokenGroup positions, fp16 (min, step) per channel, then the planar bytes. */
+    private void kiviPackKeys(Args a, Launch launch) {
+        DevicePointer window = a.pointer(0);
+        int capacity = a.integer(1);
+        int kvHeads = a.integer(2);
+        int headDimension = a.integer(3);
+        int firstPosition = a.integer(4);
+        int tokenGroup = a.integer(5);
+        int bits = a.integer(6);
+        int rowBytes = a.integer(7);
+        DevicePointer codes = a.pointer(8);
+        DevicePointer minimums = a.pointer(9);
+        DevicePointer steps = a.pointer(10);
+        int width = kvHeads * headDimension;
+        requirePlanar(bits, rowBytes, width);
+        require(firstPosition % tokenGroup == 0, "kivi_pack_keys starts at a block boundary");
+        float maxCode = (1 << bits) - 1;
+        for (int block = 0; block < launch.gridX(); block++) {
+            int first = firstPosition + block * tokenGroup;
+            long parameters = (long) (first / tokenGroup) * width;
+            for (int c = 0; c < width; c++) {
+                float low = Float.POSITIVE_INFINITY;
+                float high = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < tokenGroup; t++) {
+                    float x = windowAt(window, capacity, headDimension, first + t, c);
+                    low = Math.min(low, x);
+                    high = Math.max(high, x);
+                }
+                putHalf(minimums, parameters + c, low);
+                putHalf(steps, parameters + c, (high - low) / maxCode);
+            }
+            for (int t = 0; t < tokenGroup; t++) {
+                packRow(window, capacity, headDimension, width, first + t, bits, rowBytes, minimums, steps,
+                        c -> parameters + c, codes);
+            }
+        }
+    }
+
+    /** kivi_pack_values: per position, fp16 (min, step) per run of valueRun channels, then the planar bytes. */
+    private void kiviPackValues(Args a, Launch launch) {
+        DevicePointer window = a.pointer(0);
+        int capacity = a.integer(1);
+        int kvHeads = a.integer(2);
+        int headDimension = a.integer(3);
+        int firstPosition = a.integer(4);
+        int valueRun = a.integer(5);
+        int bits = a.integer(6);
+        int rowBytes = a.integer(7);
+        DevicePointer codes = a.pointer(8);
+        DevicePointer minimums = a.pointer(9);
+        DevicePointer steps = a.pointer(10);
+        int width = kvHeads * headDimension;
+        requirePlanar(bits, rowBytes, width);
+        int runs = Math.ceilDiv(width, valueRun);
+        float maxCode = (1 << bits) - 1;
+        for (int block = 0; block < launch.gridX(); block++) {
+            int position = firstPosition + block;
+            long parameters = (long) position * runs;
+            for (int run = 0; run < runs; run++) {
+                float low = Float.POSITIVE_INFINITY;
+                float high = Float.NEGATIVE_INFINITY;
+                for (int c = run * valueRun; c < Math.min(width, (run + 1) * valueRun); c++) {
+                    float x = windowAt(window, capacity, headDimension, position, c);
+                    low = Math.min(low, x);
+                    high = Math.max(high, x);
+                }
+                putHalf(minimums, parameters + run, low);
+                putHalf(steps, parameters + run, (high - low) / maxCode);
+            }
+            packRow(window, capacity, headDimension, width, position, bits, rowBytes, minimums, steps,
+                    c -> parameters + c / valueRun, codes);
+        }
+    }
+
+    private static void requirePlanar(int bits, int rowBytes, int width) {
+        require(bits == 2 || bits == 4 || bits == 8, "the kivi kernels pack 2, 4 or 8 bits, not " + bits);
+        require(rowBytes == Math.ceilDiv(width * bits, 8), "rowBytes is not ceil(width · bits / 8)");
+    }
+
+    /** pack_row: byte i of the row gathers the codes of channels i, i + rowBytes, ... (CodePacking's planes). */
+    private void packRow(DevicePointer window, int capacity, int headDimension, int width, int position, int bits,
+                         int rowBytes, DevicePointer minimums, DevicePointer steps,
+                         java.util.function.IntToLongFunction parameterOf, DevicePointer codes) {
+        float maxCode = (1 << bits) - 1;
+        for (int b = 0; b < rowBytes; b++) {
+            int packed = 0;
+            for (int plane = 0; plane < 8 / bits; plane++) {
+                int c = plane * rowBytes + b;
+                if (c < width) {
+                    long parameter = parameterOf.applyAsLong(c);
+                    float x = windowAt(window, capacity, headDimension, position, c);
+                    packed |= quantizeCode(x, getHalf(minimums, parameter), getHalf(steps, parameter), maxCode)
+                            << (plane * bits);
+                }
+            }
+            putByte(codes, (long) position * rowBytes + b, (byte) packed);
+        }
+    }
+
+    /** quantize_code: rint((x − min) / step) clamped to the codes, 0 for a zero step. */
+    private static int quantizeCode(float x, float minimum, float step, float maxCode) {
+        if (step == 0f) {
+            return 0;
+        }
+        return (int) Math.min(Math.max((float) Math.rint((x - minimum) / step), 0f), maxCode);
+    }
+
+    private int codeAt(DevicePointer codes, long row, int rowBytes, int bits, int column) {
+        int plane = column / rowBytes;
+        return (Byte.toUnsignedInt(getByte(codes, row * rowBytes + column - (long) plane * rowBytes))
+                >>> (plane * bits)) & ((1 << bits) - 1);
+    }
+
+    private float windowAt(DevicePointer window, int capacity, int headDimension, int position, int c) {
+        int head = c / headDimension;
+        return getHalf(window, ((long) head * capacity + position % capacity) * headDimension + c % headDimension);
+    }
+
+    /**
+     * attention_rows_kivi and attention_split_kivi: attention_rows_f16's four-warp online softmax, each position's
+     * key and value dequantized from its packed row below quantizedKeys / quantizedValues and read from the ring
+     * otherwise; the split form writes attention_split_f16's partial states.
+     */
+    private void attentionKivi(Args a, Launch launch, boolean split) {
+        DevicePointer queries = a.pointer(0);
+        DevicePointer keyWindow = a.pointer(1);
+        DevicePointer valueWindow = a.pointer(2);
+        int capacity = a.integer(3);
+        DevicePointer keyCodes = a.pointer(4);
+        DevicePointer keyMinimums = a.pointer(5);
+        DevicePointer keySteps = a.pointer(6);
+        DevicePointer valueCodes = a.pointer(7);
+        DevicePointer valueMinimums = a.pointer(8);
+        DevicePointer valueSteps = a.pointer(9);
+        int queryHeads = a.integer(10);
+        int kvHeads = a.integer(11);
+        int headDimension = a.integer(12);
+        int bits = a.integer(13);
+        int rowBytes = a.integer(14);
+        int tokenGroup = a.integer(15);
+        int valueRun = a.integer(16);
+        int quantizedKeys = a.integer(17);
+        int quantizedValues = a.integer(18);
+        int firstPosition = a.integer(19);
+        int tokensPerSplit = split ? a.integer(20) : 0;
+        float scale = a.real(split ? 21 : 20);
+        DevicePointer out = a.pointer(split ? 22 : 21);
+        int warps = launch.blockX() / 32;
+        int splits = launch.gridZ();
+        int width = kvHeads * headDimension;
+        int runs = Math.ceilDiv(width, valueRun);
+        requirePlanar(bits, rowBytes, width);
+        require(warps == 4, launch.kernel() + " is written for 4 warps");
+        require(launch.gridX() == queryHeads, "one block column per query head");
+        require(headDimension <= KernelLaunches.MAX_HEAD_DIMENSION, "head dimension over the kernel's arrays");
+        require(split ? (long) splits * tokensPerSplit >= firstPosition + launch.gridY() : splits == 1,
+                "the splits do not cover");
+        for (int head = 0; head < queryHeads; head++) {
+            int kvHead = head / (queryHeads / kvHeads);
+            for (int row = 0; row < launch.gridY(); row++) {
+                long query = ((long) row * queryHeads + head) * headDimension;
+                for (int s = 0; s < splits; s++) {
+                    int first = split ? s * tokensPerSplit : 0;
+                    int last = split ? Math.min(firstPosition + row, first + tokensPerSplit - 1) : firstPosition + row;
+                    // The ring must still hold every position it is asked for.
+                    require(last - Math.min(quantizedKeys, quantizedValues) < capacity
+                            || last < Math.min(quantizedKeys, quantizedValues), "the window lost a position");
+                    float[] m = new float[warps];
+                    float[] l = new float[warps];
+                    float[][] acc = new float[warps][headDimension];
+                    for (int w = 0; w < warps; w++) {
+                        m[w] = Float.NEGATIVE_INFINITY;
+                        for (int t = first + w; t <= last; t += warps) {
+                            float score = 0f;
+                            for (int d = 0; d < headDimension; d++) {
+                                int c = kvHead * headDimension + d;
+                                float key;
+                                if (t < quantizedKeys) {
+                                    long parameter = (long) (t / tokenGroup) * width + c;
+                                    key = codeAt(keyCodes, t, rowBytes, bits, c) * getHalf(keySteps, parameter)
+                                            + getHalf(keyMinimums, parameter);
+                                } else {
+                                    key = windowAt(keyWindow, capacity, headDimension, t, c);
+                                }
+                                score += getFloat(queries, query + d) * key;
+                            }
+                            score *= scale;
+                            float newMax = Math.max(m[w], score);
+                            float correction = (float) Math.exp(m[w] - newMax);
+                            float p = (float) Math.exp(score - newMax);
+                            l[w] = l[w] * correction + p;
+                            for (int d = 0; d < headDimension; d++) {
+                                int c = kvHead * headDimension + d;
+                                float value;
+                                if (t < quantizedValues) {
+                                    long parameter = (long) t * runs + c / valueRun;
+                                    value = codeAt(valueCodes, t, rowBytes, bits, c) * getHalf(valueSteps, parameter)
+                                            + getHalf(valueMinimums, parameter);
+                                } else {
+                                    value = windowAt(valueWindow, capacity, headDimension, t, c);
+                                }
+                                acc[w][d] = acc[w][d] * correction + p * value;
+                            }
+                            m[w] = newMax;
+                        }
+                    }
+                    float total = Float.NEGATIVE_INFINITY;
+                    for (int w = 0; w < warps; w++) {
+                        total = Math.max(total, m[w]);
+                    }
+                    float sum = 0f;
+                    for (int w = 0; w < warps; w++) {
+                        sum += m[w] == Float.NEGATIVE_INFINITY ? 0f : l[w] * (float) Math.exp(m[w] - total);
+                    }
+                    long target = split ? (((long) row * queryHeads + head) * splits + s) * (headDimension + 2)
+                            : query;
+                    if (split) {
+                        putFloat(out, target, total);
+                        putFloat(out, target + 1, sum);
+                    }
+                    for (int d = 0; d < headDimension; d++) {
+                        float value = 0f;
+                        for (int w = 0; w < warps; w++) {
+                            if (m[w] != Float.NEGATIVE_INFINITY) {
+                                value += acc[w][d] * (float) Math.exp(m[w] - total);
+                            }
+                        }
+                        if (split) {
+                            putFloat(out, target + 2 + d, value);
+                        } else {
+                            putFloat(out, target + d, value / sum);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static void coversElements(Launch launch, int n) {
         require((long) launch.gridX() * launch.blockX() >= n, launch.kernel() + " grid does not cover " + n);
     }
@@ -692,6 +966,40 @@ final class EmulatedDevice implements Device {
     private void putHalf(DevicePointer pointer, long index, float value) {
         buffer(pointer, (index + 1) * 2).putShort(Math.toIntExact(pointer.offset() + index * 2),
                 Float.floatToFloat16(value));
+    }
+
+    private short getHalfBits(DevicePointer pointer, long index) {
+        return buffer(pointer, (index + 1) * 2).getShort(Math.toIntExact(pointer.offset() + index * 2));
+    }
+
+    private void putHalfBits(DevicePointer pointer, long index, short bits) {
+        buffer(pointer, (index + 1) * 2).putShort(Math.toIntExact(pointer.offset() + index * 2), bits);
+    }
+
+    private void putByte(DevicePointer pointer, long index, byte value) {
+        buffer(pointer, index + 1).put(Math.toIntExact(pointer.offset() + index), value);
+    }
+
+    private byte getByte(DevicePointer pointer, long index) {
+        return buffer(pointer, index + 1).get(Math.toIntExact(pointer.offset() + index));
+    }
+
+    /** {@code count} bytes from {@code pointer} (tests read packed codes back; the Device interface copies floats). */
+    byte[] bytes(DevicePointer pointer, int count) {
+        byte[] bytes = new byte[count];
+        for (int i = 0; i < count; i++) {
+            bytes[i] = getByte(pointer, i);
+        }
+        return bytes;
+    }
+
+    /** {@code count} fp16 values from {@code pointer}, as their bits. */
+    short[] halves(DevicePointer pointer, int count) {
+        short[] halves = new short[count];
+        for (int i = 0; i < count; i++) {
+            halves[i] = getHalfBits(pointer, i);
+        }
+        return halves;
     }
 
     /** Positional access to a launch's arguments by their kernel types. */

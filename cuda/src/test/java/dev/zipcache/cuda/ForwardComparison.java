@@ -10,6 +10,7 @@ import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Runs the same tokens through the CPU backend (fp16 cache) and {@link CudaForwardPass} on a given device, and checks
  * that the logits agree within a tolerance and that greedy decoding picks the same tokens: a prompt prefilled in
- * batches, then generated tokens decoded one at a time, then a scoring pass with every row's logits.
+ * batches, then generated tokens decoded one at a time (optionally a follow-up prompt and more decoding, as a chat's
+ * next turn), then a scoring pass with every row's logits. The caches' statistics must be equal throughout.
  */
 final class ForwardComparison {
 
@@ -27,24 +29,40 @@ final class ForwardComparison {
     private ForwardComparison() {
     }
 
-    /** @return the greedy tokens both backends generated */
-    static int[] compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
+    /**
+     * What a comparison measured.
+     *
+     * @param tokens          the greedy tokens both backends generated
+     * @param worstDifference the largest |device − CPU| logit difference of any step
+     * @param worstShare      the largest share of its step's allowed difference that a step's worst difference took
+     */
+    record Result(int[] tokens, float worstDifference, float worstShare) {
+    }
+
+    static Result compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
                          int generated) {
         return compare(device, config, weights, prompt, maxBatch, generated,
                 CudaForwardPass.DEFAULT_TOKENS_PER_SPLIT);
     }
 
-    static int[] compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
-                         int generated, int tokensPerSplit) {
+    static Result compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
+                          int generated, int tokensPerSplit) {
         return compare(device, config, weights, prompt, maxBatch, generated, tokensPerSplit, "fp16");
+    }
+
+    static Result compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
+                          int generated, int tokensPerSplit, String cacheSpec) {
+        return compare(device, config, weights, prompt, maxBatch, generated, tokensPerSplit, cacheSpec, 0);
     }
 
     /**
      * @param tokensPerSplit positions per block of the split decode attention
-     * @param cacheSpec      the KV cache of both backends: fp16 is the device cache, others the host-cache path
+     * @param cacheSpec      the KV cache of both backends: fp16 and kivi are device caches, others the host-cache path
+     * @param followUp       tokens of a second prompt after the generated ones (the prompt's first ones), followed by
+     *                       as many generated tokens again; 0 for none
      */
-    static int[] compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
-                         int generated, int tokensPerSplit, String cacheSpec) {
+    static Result compare(Device device, ModelConfig config, ModelWeights weights, int[] prompt, int maxBatch,
+                          int generated, int tokensPerSplit, String cacheSpec, int followUp) {
         KvCacheGeometry geometry = new KvCacheGeometry(config.layers(), config.kvHeads(), config.heads(),
                 config.headDimension(), config.contextLength());
         // A quantized cache turns the backends' last-bit differences into whole code steps now and then (a value
@@ -65,29 +83,53 @@ final class ForwardComparison {
                 float[] exact = lossy ? reference.forward(tokens, 0, count, referenceCache, kind, all) : null;
                 return new float[][] {expected, gpu.forward(tokens, 0, count, gpuCache, kind, all), exact};
             };
+            Worst worst = new Worst();
             float[][] logits = both.step(prompt, prompt.length, KvCache.AttentionKind.PREFILL, false);
-            assertClose(logits[1], logits[0], logits[2], "prefill logits");
+            worst.add(logits, "prefill logits");
             List<Integer> tokens = new ArrayList<>();
             int[] one = new int[1];
-            for (int step = 0; step < generated; step++) {
-                int next = argmax(logits[0]);
-                assertSameChoice(logits[1], logits[0], logits[2], next, step);
-                tokens.add(next);
-                one[0] = next;
-                logits = both.step(one, 1, KvCache.AttentionKind.DECODE, false);
-                assertClose(logits[1], logits[0], logits[2], "decode logits of step " + step);
+            int turns = followUp > 0 ? 2 : 1;
+            for (int turn = 0; turn < turns; turn++) {
+                if (turn > 0) {
+                    logits = both.step(Arrays.copyOf(prompt, followUp), followUp,
+                            KvCache.AttentionKind.PREFILL, false);
+                    worst.add(logits, "follow-up prompt logits");
+                }
+                for (int step = 0; step < generated; step++) {
+                    int next = argmax(logits[0]);
+                    assertSameChoice(logits[1], logits[0], logits[2], next, step);
+                    tokens.add(next);
+                    one[0] = next;
+                    logits = both.step(one, 1, KvCache.AttentionKind.DECODE, false);
+                    worst.add(logits, "decode logits of turn " + turn + " step " + step);
+                    assertThat(gpuCache.stats()).as("stats after turn %d step %d", turn, step)
+                            .isEqualTo(cpuCache.stats());
+                }
             }
-            assertThat(gpuCache.length()).isEqualTo(cpuCache.length()).isEqualTo(prompt.length + generated);
-            assertThat(gpuCache.stats().tokens()).isEqualTo(cpuCache.stats().tokens());
-            assertThat(gpuCache.stats().bytes()).isEqualTo(cpuCache.stats().bytes());
+            assertThat(gpuCache.length()).isEqualTo(cpuCache.length())
+                    .isEqualTo(prompt.length + followUp + turns * generated);
+            assertThat(gpuCache.stats()).isEqualTo(cpuCache.stats());
 
             // Scoring: every row's logits, from a rewound cache (the follow-up-turn path).
             assertThat(gpuCache.truncate(0)).isTrue();
             assertThat(cpuCache.truncate(0)).isTrue();
             assertThat(referenceCache.truncate(0)).isTrue();
             logits = both.step(prompt, prompt.length, KvCache.AttentionKind.PREFILL, true);
-            assertClose(logits[1], logits[0], logits[2], "every row's logits");
-            return tokens.stream().mapToInt(Integer::intValue).toArray();
+            worst.add(logits, "every row's logits");
+            assertThat(gpuCache.stats()).isEqualTo(cpuCache.stats());
+            return new Result(tokens.stream().mapToInt(Integer::intValue).toArray(), worst.difference, worst.share);
+        }
+    }
+
+    /** The worst logit differences seen so far, each step's first checked against its allowed difference. */
+    private static final class Worst {
+        float difference;
+        float share;
+
+        void add(float[][] logits, String what) {
+            float stepWorst = assertClose(logits[1], logits[0], logits[2], what);
+            difference = Math.max(difference, stepWorst);
+            share = Math.max(share, stepWorst / allowed(logits[0], logits[2]));
         }
     }
 
@@ -116,12 +158,12 @@ final class ForwardComparison {
         return BenchmarkRunner.promptTokens(model, length);
     }
 
-    static void assertClose(float[] actual, float[] expected, String what) {
-        assertClose(actual, expected, null, what);
+    static float assertClose(float[] actual, float[] expected, String what) {
+        return assertClose(actual, expected, null, what);
     }
 
     /** @param exact the full-precision CPU logits for a lossy cache (see {@link #allowed}), or null */
-    static void assertClose(float[] actual, float[] expected, float[] exact, String what) {
+    static float assertClose(float[] actual, float[] expected, float[] exact, String what) {
         assertThat(actual).as(what).hasSameSizeAs(expected);
         float worst = 0f;
         int worstIndex = -1;
@@ -134,6 +176,7 @@ final class ForwardComparison {
         }
         assertThat(worst).as("%s: worst difference %s at %d", what, worst, worstIndex)
                 .isLessThanOrEqualTo(allowed(expected, exact));
+        return worst;
     }
 
     /**

@@ -92,6 +92,32 @@ class KernelLaunchesTest {
     }
 
     @Test
+    void kiviLaunchesCoverTheirWork() {
+        KiviLayout layout = new KiviLayout(8, 128, 2, 32, 128, 32);
+        assertThat(layout.rowBytes()).isEqualTo(256);   // 1024 channels at 2 bits
+        assertThat(layout.runs()).isEqualTo(32);
+        PackedRows rows = new PackedRows(A, B, C);
+        Launch keys = KernelLaunches.kiviPackKeys(A, 160, layout, 128, 4, rows);
+        assertThat(keys.gridX()).as("one block per key block").isEqualTo(4);
+        Launch values = KernelLaunches.kiviPackValues(B, 160, layout, 100, 7, rows);
+        assertThat(values.gridX()).as("one block per token").isEqualTo(7);
+        Launch attention = KernelLaunches.attentionKivi(A, B, C, 160, rows, rows, layout, 32, 128, 100, 200, 3,
+                0.1f, A);
+        assertThat(List.of(attention.gridX(), attention.gridY(), attention.blockX())).containsExactly(32, 3, 128);
+        Launch split = KernelLaunches.attentionSplitKivi(A, B, C, 160, rows, rows, layout, 32, 128, 100, 4000, 1,
+                256, 0.1f, A);
+        assertThat(split.gridZ()).isEqualTo(16);     // ceil(4,001 / 256)
+        Launch move = KernelLaunches.windowMove(A, B, 160, C, A, 300, 8, 128, 40, 130);
+        assertThat((long) move.gridX() * move.blockX()).isGreaterThanOrEqualTo(130 * 1024);
+        assertThatThrownBy(() -> KernelLaunches.attentionKivi(A, B, C, 160, rows, rows,
+                new KiviLayout(1, 512, 2, 32, 32, 32), 1, 0, 0, 0, 1, 0.1f, A))
+                .hasMessageContaining("head dimension 512");
+        for (Launch launch : List.of(keys, values, attention, split, move)) {
+            matchesPtx(launch);
+        }
+    }
+
+    @Test
     void shapesBeyondCudaLimitsAreRefused() {
         assertThatThrownBy(() -> new Launch("x", 1, 70_000, 32, 1, List.of()))
                 .isInstanceOf(IllegalArgumentException.class);

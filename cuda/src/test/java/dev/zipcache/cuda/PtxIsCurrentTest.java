@@ -24,7 +24,8 @@ class PtxIsCurrentTest {
             "gemv_q8_0_x16", "gemv_q4_0_x32", "gemm_f32", "gemm_f16",
             "gemm_bf16", "gemm_q8_0", "gemm_q4_0", "rms_norm", "rope", "swiglu", "add_in_place", "add_bias",
             "kv_append_f16", "attention_rows_f16", "attention_prefill_f16", "attention_split_f16",
-            "attention_merge_f16");
+            "attention_merge_f16", "kv_window_move_f16", "kivi_pack_keys", "kivi_pack_values", "attention_rows_kivi",
+            "attention_split_kivi");
 
     @Test
     void committedPtxHasEveryKernel() {
