@@ -422,26 +422,14 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
         int parameterGroup = perColumn ? 0 : column / group;
         float[] sums = scratch.groupSums();
-        float[] total = scratch.groupTotals();
+        PlaneRuns runs = scratch.planeRuns().split(column, length, rowBytes, bits);
         int r = 0;
         for (; r + 4 <= rowCount; r += 4) {
-            java.util.Arrays.fill(total, 0f);
-            // One pass per plane the slice covers (a 2-bit head slice may span two): codes of a run are contiguous.
-            for (int c = column, end = column + length; c < end; ) {
-                int plane = c / rowBytes;
-                int runEnd = Math.min(end, (plane + 1) * rowBytes);
-                int index = (firstRow + r) * rowBytes + c - plane * rowBytes;
-                RunKernels.codeDot4x4(codes, index, rowBytes, plane * bits, mask, weights, c - column, length,
-                        runEnd - c, sums);
-                for (int j = 0; j < total.length; j++) {
-                    total[j] += sums[j];
-                }
-                c = runEnd;
-            }
+            RunKernels.codeDot4x4(codes, (firstRow + r) * rowBytes, rowBytes, mask, runs, weights, length, sums);
             for (int h = 0; h < GROUP_HEADS; h++) {
                 for (int k = 0; k < 4; k++) {
                     out[outOffset + h * outStride + r + k] = groupScore(firstRow + r + k, parameterGroup,
-                            total[4 * h + k], constants[h]);
+                            sums[4 * h + k], constants[h]);
                 }
             }
         }
@@ -487,29 +475,36 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         java.util.Arrays.fill(offsetSums, 0, GROUP_HEADS, 0f);
         float[] factors = scratch.factors(4 * GROUP_HEADS);
         int parameterGroup = perColumn ? 0 : column / group;
+        PlaneRuns runs = scratch.planeRuns().split(column, length, rowBytes, bits);
+        float[] rowSteps = scratch.rowSteps();
+        float[] rowMinimums = scratch.rowMinimums();
         int r = 0;
         for (; r + 4 <= rowCount; r += 4) {
-            for (int h = 0; h < GROUP_HEADS; h++) {
-                for (int k = 0; k < 4; k++) {
-                    float weight = weights[weightsOffset + h * weightsStride + r + k];
-                    if (perColumn) {
+            if (perColumn) {
+                for (int h = 0; h < GROUP_HEADS; h++) {
+                    for (int k = 0; k < 4; k++) {
+                        float weight = weights[weightsOffset + h * weightsStride + r + k];
                         factors[4 * h + k] = weight;
                         offsetSums[h] += weight;
-                    } else {
-                        int parameter = (firstRow + r + k) * groupsPerRow + parameterGroup;
-                        factors[4 * h + k] = weight * Float.float16ToFloat(steps[parameter]);
-                        offsetSums[h] += weight * Float.float16ToFloat(minimums[parameter]);
+                    }
+                }
+            } else {
+                // Each row's parameters are decoded once for the four heads.
+                for (int k = 0; k < 4; k++) {
+                    int parameter = (firstRow + r + k) * groupsPerRow + parameterGroup;
+                    rowSteps[k] = Float.float16ToFloat(steps[parameter]);
+                    rowMinimums[k] = Float.float16ToFloat(minimums[parameter]);
+                }
+                for (int h = 0; h < GROUP_HEADS; h++) {
+                    for (int k = 0; k < 4; k++) {
+                        float weight = weights[weightsOffset + h * weightsStride + r + k];
+                        factors[4 * h + k] = weight * rowSteps[k];
+                        offsetSums[h] += weight * rowMinimums[k];
                     }
                 }
             }
-            for (int c = column, end = column + length; c < end; ) {
-                int plane = c / rowBytes;
-                int runEnd = Math.min(end, (plane + 1) * rowBytes);
-                int index = (firstRow + r) * rowBytes + c - plane * rowBytes;
-                RunKernels.codeAccumulate4x4(codes, index, rowBytes, plane * bits, mask, factors, accumulator,
-                        c - column, length, runEnd - c);
-                c = runEnd;
-            }
+            RunKernels.codeAccumulate4x4(codes, (firstRow + r) * rowBytes, rowBytes, mask, runs, factors, accumulator,
+                    length);
         }
         for (; r < rowCount; r++) {
             int row = firstRow + r;
@@ -603,10 +598,20 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         private float[] third = new float[16];
         private final float[] sums = new float[4];
         private final float[] groupSums = new float[4 * GROUP_HEADS];
-        private final float[] groupTotals = new float[4 * GROUP_HEADS];
+        private final PlaneRuns planeRuns = new PlaneRuns();
+        private final float[] rowSteps = new float[4];
+        private final float[] rowMinimums = new float[4];
 
-        float[] groupTotals() {
-            return groupTotals;
+        PlaneRuns planeRuns() {
+            return planeRuns;
+        }
+
+        float[] rowSteps() {
+            return rowSteps;
+        }
+
+        float[] rowMinimums() {
+            return rowMinimums;
         }
 
         float[] groupSums() {

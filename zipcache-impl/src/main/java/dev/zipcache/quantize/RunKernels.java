@@ -348,55 +348,62 @@ final class RunKernels {
     }
 
     /**
-     * {@link #codeDot4} for four rows (at {@code index}, {@code index + rowStride}, ...) against four weight vectors
-     * ({@code weights[weightOffset + h · weightStride ..]}, one per query head of a GQA group): each row's codes are
-     * unpacked once for the four heads. {@code sums[4·h + k]} receives head h's sum over row k.
+     * {@link #codeDot4} for four rows against four weight vectors (one per query head of a GQA group), over the
+     * {@link PlaneRuns runs} of a head slice: each row's codes are unpacked once for the four heads, and the sums
+     * stay in registers across the runs, so a slice that spans two code planes still costs one lane reduction per
+     * (head, row). Row k's codes of run j start at {@code rowIndex + k · rowStride + runs.offset(j)}; head h's weights
+     * for it at {@code weights[runs.weightOffset(j) + h · weightStride ..]}. {@code sums[4·h + k]} receives head h's
+     * sum over row k.
      */
-    static void codeDot4x4(byte[] packed, int index, int rowStride, int shift, int mask, float[] weights,
-                           int weightOffset, int weightStride, int n, float[] sums) {
-        int w1 = weightOffset + weightStride;
-        int w2 = w1 + weightStride;
-        int w3 = w2 + weightStride;
-        int i = 0;
-        int bound = wholeLoads(n);
-        int index1 = index + rowStride;
-        int index2 = index1 + rowStride;
-        int index3 = index2 + rowStride;
+    static void codeDot4x4(byte[] packed, int rowIndex, int rowStride, int mask, PlaneRuns runs, float[] weights,
+                           int weightStride, float[] sums) {
         FloatVector s00 = FloatVector.zero(FLOATS), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-        for (; i < bound; i += CODE_LANES) {
-            ByteVector b0 = codes(packed, index + i, shift, mask);
-            ByteVector b1 = codes(packed, index1 + i, shift, mask);
-            ByteVector b2 = codes(packed, index2 + i, shift, mask);
-            ByteVector b3 = codes(packed, index3 + i, shift, mask);
-            for (int part = 0; part < CODE_PARTS; part++) {
-                int lane = i + part * FLOAT_LANES;
-                FloatVector c0 = codesAsFloats(b0, part);
-                FloatVector c1 = codesAsFloats(b1, part);
-                FloatVector c2 = codesAsFloats(b2, part);
-                FloatVector c3 = codesAsFloats(b3, part);
-                FloatVector w = FloatVector.fromArray(FLOATS, weights, weightOffset + lane);
-                s00 = c0.fma(w, s00);
-                s01 = c1.fma(w, s01);
-                s02 = c2.fma(w, s02);
-                s03 = c3.fma(w, s03);
-                w = FloatVector.fromArray(FLOATS, weights, w1 + lane);
-                s10 = c0.fma(w, s10);
-                s11 = c1.fma(w, s11);
-                s12 = c2.fma(w, s12);
-                s13 = c3.fma(w, s13);
-                w = FloatVector.fromArray(FLOATS, weights, w2 + lane);
-                s20 = c0.fma(w, s20);
-                s21 = c1.fma(w, s21);
-                s22 = c2.fma(w, s22);
-                s23 = c3.fma(w, s23);
-                w = FloatVector.fromArray(FLOATS, weights, w3 + lane);
-                s30 = c0.fma(w, s30);
-                s31 = c1.fma(w, s31);
-                s32 = c2.fma(w, s32);
-                s33 = c3.fma(w, s33);
+        for (int run = 0; run < runs.count(); run++) {
+            int index = rowIndex + runs.offset(run);
+            int index1 = index + rowStride;
+            int index2 = index1 + rowStride;
+            int index3 = index2 + rowStride;
+            int shift = runs.shift(run);
+            int w0 = runs.weightOffset(run);
+            int w1 = w0 + weightStride;
+            int w2 = w1 + weightStride;
+            int w3 = w2 + weightStride;
+            int bound = wholeLoads(runs.length(run));
+            for (int i = 0; i < bound; i += CODE_LANES) {
+                ByteVector b0 = codes(packed, index + i, shift, mask);
+                ByteVector b1 = codes(packed, index1 + i, shift, mask);
+                ByteVector b2 = codes(packed, index2 + i, shift, mask);
+                ByteVector b3 = codes(packed, index3 + i, shift, mask);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    int lane = i + part * FLOAT_LANES;
+                    FloatVector c0 = codesAsFloats(b0, part);
+                    FloatVector c1 = codesAsFloats(b1, part);
+                    FloatVector c2 = codesAsFloats(b2, part);
+                    FloatVector c3 = codesAsFloats(b3, part);
+                    FloatVector w = FloatVector.fromArray(FLOATS, weights, w0 + lane);
+                    s00 = c0.fma(w, s00);
+                    s01 = c1.fma(w, s01);
+                    s02 = c2.fma(w, s02);
+                    s03 = c3.fma(w, s03);
+                    w = FloatVector.fromArray(FLOATS, weights, w1 + lane);
+                    s10 = c0.fma(w, s10);
+                    s11 = c1.fma(w, s11);
+                    s12 = c2.fma(w, s12);
+                    s13 = c3.fma(w, s13);
+                    w = FloatVector.fromArray(FLOATS, weights, w2 + lane);
+                    s20 = c0.fma(w, s20);
+                    s21 = c1.fma(w, s21);
+                    s22 = c2.fma(w, s22);
+                    s23 = c3.fma(w, s23);
+                    w = FloatVector.fromArray(FLOATS, weights, w3 + lane);
+                    s30 = c0.fma(w, s30);
+                    s31 = c1.fma(w, s31);
+                    s32 = c2.fma(w, s32);
+                    s33 = c3.fma(w, s33);
+                }
             }
         }
         sums[0] = s00.reduceLanes(VectorOperators.ADD);
@@ -415,54 +422,57 @@ final class RunKernels {
         sums[13] = s31.reduceLanes(VectorOperators.ADD);
         sums[14] = s32.reduceLanes(VectorOperators.ADD);
         sums[15] = s33.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            int q0 = code(packed, index + i, shift, mask);
-            int q1 = code(packed, index1 + i, shift, mask);
-            int q2 = code(packed, index2 + i, shift, mask);
-            int q3 = code(packed, index3 + i, shift, mask);
-            for (int h = 0; h < 4; h++) {
-                float w = weights[weightOffset + h * weightStride + i];
-                sums[4 * h] += q0 * w;
-                sums[4 * h + 1] += q1 * w;
-                sums[4 * h + 2] += q2 * w;
-                sums[4 * h + 3] += q3 * w;
+        for (int run = 0; run < runs.count(); run++) {
+            int index = rowIndex + runs.offset(run);
+            int shift = runs.shift(run);
+            for (int i = wholeLoads(runs.length(run)); i < runs.length(run); i++) {
+                for (int k = 0; k < 4; k++) {
+                    int q = code(packed, index + k * rowStride + i, shift, mask);
+                    for (int h = 0; h < 4; h++) {
+                        sums[4 * h + k] += q * weights[runs.weightOffset(run) + h * weightStride + i];
+                    }
+                }
             }
         }
     }
 
     /**
-     * {@link #codeAccumulate4} for four query heads:
-     * {@code accumulator[accumulatorOffset + h · accumulatorStride + i] += Σ_k factors[4·h + k] · q_k,i} over four rows (at {@code index}, {@code index + rowStride}, ...), each row's codes unpacked once.
+     * {@link #codeAccumulate4} for four query heads over the {@link PlaneRuns runs} of a head slice:
+     * {@code accumulator[h · accumulatorStride + runs.weightOffset(j) + i] += Σ_k factors[4·h + k] · q_k,i}, with
+     * row k's codes of run j at {@code rowIndex + k · rowStride + runs.offset(j)}, each unpacked once for the four
+     * heads.
      */
-    static void codeAccumulate4x4(byte[] packed, int index, int rowStride, int shift, int mask, float[] factors,
-                                  float[] accumulator, int accumulatorOffset, int accumulatorStride, int n) {
-        int o0 = accumulatorOffset;
-        int o1 = o0 + accumulatorStride;
-        int o2 = o1 + accumulatorStride;
-        int o3 = o2 + accumulatorStride;
-        int i = 0;
-        int bound = wholeLoads(n);
-        int index1 = index + rowStride;
-        int index2 = index1 + rowStride;
-        int index3 = index2 + rowStride;
-        if (bound > 0) {
-            FloatVector f00 = FloatVector.broadcast(FLOATS, factors[0]);
-            FloatVector f01 = FloatVector.broadcast(FLOATS, factors[1]);
-            FloatVector f02 = FloatVector.broadcast(FLOATS, factors[2]);
-            FloatVector f03 = FloatVector.broadcast(FLOATS, factors[3]);
-            FloatVector f10 = FloatVector.broadcast(FLOATS, factors[4]);
-            FloatVector f11 = FloatVector.broadcast(FLOATS, factors[5]);
-            FloatVector f12 = FloatVector.broadcast(FLOATS, factors[6]);
-            FloatVector f13 = FloatVector.broadcast(FLOATS, factors[7]);
-            FloatVector f20 = FloatVector.broadcast(FLOATS, factors[8]);
-            FloatVector f21 = FloatVector.broadcast(FLOATS, factors[9]);
-            FloatVector f22 = FloatVector.broadcast(FLOATS, factors[10]);
-            FloatVector f23 = FloatVector.broadcast(FLOATS, factors[11]);
-            FloatVector f30 = FloatVector.broadcast(FLOATS, factors[12]);
-            FloatVector f31 = FloatVector.broadcast(FLOATS, factors[13]);
-            FloatVector f32 = FloatVector.broadcast(FLOATS, factors[14]);
-            FloatVector f33 = FloatVector.broadcast(FLOATS, factors[15]);
-            for (; i < bound; i += CODE_LANES) {
+    static void codeAccumulate4x4(byte[] packed, int rowIndex, int rowStride, int mask, PlaneRuns runs,
+                                  float[] factors, float[] accumulator, int accumulatorStride) {
+        FloatVector f00 = FloatVector.broadcast(FLOATS, factors[0]);
+        FloatVector f01 = FloatVector.broadcast(FLOATS, factors[1]);
+        FloatVector f02 = FloatVector.broadcast(FLOATS, factors[2]);
+        FloatVector f03 = FloatVector.broadcast(FLOATS, factors[3]);
+        FloatVector f10 = FloatVector.broadcast(FLOATS, factors[4]);
+        FloatVector f11 = FloatVector.broadcast(FLOATS, factors[5]);
+        FloatVector f12 = FloatVector.broadcast(FLOATS, factors[6]);
+        FloatVector f13 = FloatVector.broadcast(FLOATS, factors[7]);
+        FloatVector f20 = FloatVector.broadcast(FLOATS, factors[8]);
+        FloatVector f21 = FloatVector.broadcast(FLOATS, factors[9]);
+        FloatVector f22 = FloatVector.broadcast(FLOATS, factors[10]);
+        FloatVector f23 = FloatVector.broadcast(FLOATS, factors[11]);
+        FloatVector f30 = FloatVector.broadcast(FLOATS, factors[12]);
+        FloatVector f31 = FloatVector.broadcast(FLOATS, factors[13]);
+        FloatVector f32 = FloatVector.broadcast(FLOATS, factors[14]);
+        FloatVector f33 = FloatVector.broadcast(FLOATS, factors[15]);
+        for (int run = 0; run < runs.count(); run++) {
+            int index = rowIndex + runs.offset(run);
+            int index1 = index + rowStride;
+            int index2 = index1 + rowStride;
+            int index3 = index2 + rowStride;
+            int shift = runs.shift(run);
+            int o0 = runs.weightOffset(run);
+            int o1 = o0 + accumulatorStride;
+            int o2 = o1 + accumulatorStride;
+            int o3 = o2 + accumulatorStride;
+            int n = runs.length(run);
+            int i = 0;
+            for (int bound = wholeLoads(n); i < bound; i += CODE_LANES) {
                 ByteVector b0 = codes(packed, index + i, shift, mask);
                 ByteVector b1 = codes(packed, index1 + i, shift, mask);
                 ByteVector b2 = codes(packed, index2 + i, shift, mask);
@@ -483,15 +493,15 @@ final class RunKernels {
                             o3 + lane))))).intoArray(accumulator, o3 + lane);
                 }
             }
-        }
-        for (; i < n; i++) {
-            int q0 = code(packed, index + i, shift, mask);
-            int q1 = code(packed, index1 + i, shift, mask);
-            int q2 = code(packed, index2 + i, shift, mask);
-            int q3 = code(packed, index3 + i, shift, mask);
-            for (int h = 0; h < 4; h++) {
-                accumulator[accumulatorOffset + h * accumulatorStride + i] += factors[4 * h] * q0 + factors[4 * h + 1] * q1 + factors[4 * h + 2] * q2
-                        + factors[4 * h + 3] * q3;
+            for (; i < n; i++) {
+                int q0 = code(packed, index + i, shift, mask);
+                int q1 = code(packed, index1 + i, shift, mask);
+                int q2 = code(packed, index2 + i, shift, mask);
+                int q3 = code(packed, index3 + i, shift, mask);
+                for (int h = 0; h < 4; h++) {
+                    accumulator[o0 + h * accumulatorStride + i] += factors[4 * h] * q0 + factors[4 * h + 1] * q1
+                            + factors[4 * h + 2] * q2 + factors[4 * h + 3] * q3;
+                }
             }
         }
     }

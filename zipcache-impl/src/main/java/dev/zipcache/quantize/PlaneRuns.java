@@ -1,0 +1,60 @@
+package dev.zipcache.quantize;
+
+/**
+ * The runs of contiguous codes that a slice {@code [column, column + length)} of a planar packed row covers. With
+ * b-bit codes, a row of w channels takes {@code rowBytes = w·b/8} bytes: channel c sits in plane
+ * {@code c / rowBytes}, at bit {@code plane · b} of byte {@code c mod rowBytes}. A slice therefore crosses into the
+ * next plane at every multiple of {@code rowBytes}; a 2-bit head slice of 128 channels, for one, may span two.
+ *
+ * <p>Mutable and reused per thread: the four-row kernels run once per four rows, the split once per call.
+ */
+final class PlaneRuns {
+
+    /** A slice covers at most every plane of its row: 8 with 1-bit codes. */
+    private static final int MAX_RUNS = 8;
+
+    private final int[] offsets = new int[MAX_RUNS];
+    private final int[] shifts = new int[MAX_RUNS];
+    private final int[] weightOffsets = new int[MAX_RUNS];
+    private final int[] lengths = new int[MAX_RUNS];
+    private int count;
+
+    /** Splits {@code [column, column + length)} of rows of {@code rowBytes} bytes of {@code bits}-bit codes. */
+    PlaneRuns split(int column, int length, int rowBytes, int bits) {
+        count = 0;
+        for (int c = column, end = column + length; c < end; count++) {
+            int plane = c / rowBytes;
+            int runEnd = Math.min(end, (plane + 1) * rowBytes);
+            offsets[count] = c - plane * rowBytes;
+            shifts[count] = plane * bits;
+            weightOffsets[count] = c - column;
+            lengths[count] = runEnd - c;
+            c = runEnd;
+        }
+        return this;
+    }
+
+    int count() {
+        return count;
+    }
+
+    /** Byte offset of run {@code run}'s first code from the start of its row. */
+    int offset(int run) {
+        return offsets[run];
+    }
+
+    /** Right shift that brings run {@code run}'s codes to the low bits of their bytes. */
+    int shift(int run) {
+        return shifts[run];
+    }
+
+    /** Index of run {@code run}'s first channel within the slice. */
+    int weightOffset(int run) {
+        return weightOffsets[run];
+    }
+
+    /** Channels in run {@code run}. */
+    int length(int run) {
+        return lengths[run];
+    }
+}
