@@ -124,6 +124,27 @@ public final class Q4_0Matrix extends MappedMatrix implements WeightMatrix {
         return VectorShapes.shiftRightAndMask(packed, 4, LOW_NIBBLE).sub((byte) CODE_ZERO);
     }
 
+    /** {@code d · (q − 8)} per element like {@link #decodeBlock}, a vector of codes at a time: the same floats. */
+    @Override
+    void decodeRow(long rowStart, float[] out, int outOffset) {
+        for (int block = 0; block < columns / BLOCK_SIZE; block++) {
+            long blockStart = rowStart + (long) block * BLOCK_BYTES;
+            FloatVector blockScale = FloatVector.broadcast(FLOATS, halfAt(blockStart));
+            int blockOut = outOffset + block * BLOCK_SIZE;
+            for (int j = 0; j < HALF_BLOCK; j += CODE_LANES) {
+                ByteVector packed = ByteVector.fromMemorySegment(
+                        CODES, segment, blockStart + CODES_OFFSET + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector firstHalf = packed.and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
+                ByteVector secondHalf = VectorShapes.shiftRightAndMask(packed, 4, LOW_NIBBLE).sub((byte) CODE_ZERO);
+                for (int part = 0; part < CODE_PARTS; part++) {
+                    int partOut = blockOut + j + part * FLOAT_LANES;
+                    VectorShapes.codesAsFloats(firstHalf, part).mul(blockScale).intoArray(out, partOut);
+                    VectorShapes.codesAsFloats(secondHalf, part).mul(blockScale).intoArray(out, partOut + HALF_BLOCK);
+                }
+            }
+        }
+    }
+
     @Override
     void decodeBlock(long blockStart, float[] out, int outOffset) {
         float blockScale = halfAt(blockStart);
