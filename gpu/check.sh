@@ -6,8 +6,8 @@
 #
 # Steps: 1 environment; 2 does CUDA open (else summary "no-gpu", exit 3); 3 the CUDA module's tests, the GPU ones
 # included, with the logits of a synthetic ~1B model against the CPU; 4 greedy tokens of stories260K, CUDA vs CPU;
-# 5 decode and prefill speed with fp16 and kivi (both caches on the GPU; kivi's packed store) and zipcache (host-cache
-# path) on llama-1b-like at 4k tokens and attn-heavy at 32k tokens, as long as the time budget lasts; device memory
+# 5 decode and prefill speed with fp16, kivi and zipcache (all three caches on the GPU; kivi's and zipcache's packed
+# stores) on llama-1b-like at 4k tokens and attn-heavy at 32k tokens, as long as the time budget lasts; device memory
 # sampled throughout.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -126,8 +126,8 @@ for prompt in "Once upon a time" "The little dog" "Lily wanted to"; do
 done
 say "greedy tokens equal: $same"
 record greedy_tokens_equal "$same"
-# The compressed caches: informative only (a tiny difference in a key can move a quantization code). zipcache takes
-# the host-cache path; kivi is the packed store on the GPU.
+# The compressed caches: informative only (a tiny difference in a key can move a quantization code, or a near tie
+# between salient tokens). Both are packed stores on the GPU.
 for cache in zipcache kivi; do
   for device in cpu cuda; do
     timeout 60 "${jvm[@]}" -jar "$cli_jar" generate -m "$stories" -p "Once upon a time" -n 128 --temperature 0 \
@@ -159,8 +159,8 @@ bench() {  # name cache model prompt-tokens timeout
     record "bench_$1" "{\"exit\": $status}"
   fi
 }
-# The device caches first: fp16, then kivi (KIVI-2, its packed store on the GPU). zipcache takes the host-cache path
-# (weights on the GPU, cache and attention on the CPU) until its GPU store exists, so its figures are that path's.
+# fp16, then kivi (KIVI-2) and zipcache (4/2 bits, probe saliency, interval 100), each store on the GPU. zipcache's
+# prompt end scores ~10% probe rows against every token on the GPU (O(probes × L)) and sorts the scores on the host.
 bench fp16-4k fp16 "$work/$large-f16.gguf" 4032 90
 bench kivi-4k kivi "$work/$large-f16.gguf" 4032 90
 if [ "$long" = attn-heavy ]; then

@@ -856,18 +856,15 @@ extern "C" __global__ void kv_window_move_f16(const unsigned short* keys, const 
     newValues[target] = values[source];
 }
 
-// Causal attention over the packed store and the fp16 ring: position t's key is dequantized in registers from its
-// packed row when t < quantizedKeys and read from the ring otherwise, its value likewise with quantizedValues. The
-// decomposition is attention_rows_f16's (four warps, an online softmax each, then merged); SPLIT covers positions
-// split × tokensPerSplit.. only and writes the partial state as attention_split_f16 does, for attention_merge_f16.
-template <bool SPLIT>
-__device__ void attention_kivi(const float* queries, const unsigned short* keyWindow,
-                               const unsigned short* valueWindow, int capacity, const unsigned char* keyCodes,
-                               const unsigned short* keyMinimums, const unsigned short* keySteps,
-                               const unsigned char* valueCodes, const unsigned short* valueMinimums,
-                               const unsigned short* valueSteps, int queryHeads, int kvHeads, int headDimension,
-                               int bits, int rowBytes, int tokenGroup, int valueRun, int quantizedKeys,
-                               int quantizedValues, int firstPosition, int tokensPerSplit, float scale, float* out) {
+// Causal attention over a compressed store and its fp16 ring, for KIVI's and ZipCache's stores alike: STORE says
+// where token t's key and value come from (store.key(t, c), store.value(t, c): dequantized in registers from packed
+// codes, or read from the ring). The decomposition is attention_rows_f16's (four warps, an online softmax each, then
+// merged); SPLIT covers positions split × tokensPerSplit.. only and writes the partial state as attention_split_f16
+// does, for attention_merge_f16. Row r sits at firstPosition + r and sees t = 0..firstPosition + r.
+template <bool SPLIT, class STORE>
+__device__ void attention_over_store(const float* queries, const STORE& store, int queryHeads, int kvHeads,
+                                     int headDimension, int firstPosition, int tokensPerSplit, float scale,
+                                     float* out) {
     __shared__ float warpMax[ATTENTION_WARPS];
     __shared__ float warpSum[ATTENTION_WARPS];
     __shared__ float warpAcc[ATTENTION_WARPS][MAX_HEAD_DIMENSION];
@@ -876,8 +873,6 @@ __device__ void attention_kivi(const float* queries, const unsigned short* keyWi
     int kvHead = head / (queryHeads / kvHeads);
     int warp = threadIdx.x >> 5;
     int lane = threadIdx.x & 31;
-    int width = kvHeads * headDimension;
-    int runs = (width + valueRun - 1) / valueRun;
     int first = SPLIT ? blockIdx.z * tokensPerSplit : 0;
     int last = SPLIT ? min(firstPosition + row, first + tokensPerSplit - 1) : firstPosition + row;
     const float* query = queries + ((long) row * queryHeads + head) * headDimension;
@@ -892,24 +887,10 @@ __device__ void attention_kivi(const float* queries, const unsigned short* keyWi
     float l = 0.f;
     for (int t = first + warp; t <= last; t += ATTENTION_WARPS) {
         float s = 0.f;
-        if (t < quantizedKeys) {
-            const unsigned char* codes = keyCodes + (long) t * rowBytes;
-            long parameters = (long) (t / tokenGroup) * width;
-            for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
-                int d = lane + 32 * i;
-                if (d < headDimension) {
-                    int c = kvHead * headDimension + d;
-                    s += q[i] * dequantize_code(code_at(codes, rowBytes, bits, c),
-                                                half_bits_to_float(keyMinimums[parameters + c]),
-                                                half_bits_to_float(keySteps[parameters + c]));
-                }
-            }
-        } else {
-            for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
-                int d = lane + 32 * i;
-                if (d < headDimension) {
-                    s += q[i] * window_at(keyWindow, capacity, headDimension, t, kvHead * headDimension + d);
-                }
+        for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < headDimension) {
+                s += q[i] * store.key(t, kvHead * headDimension + d);
             }
         }
         s = warp_sum(s) * scale;
@@ -917,19 +898,10 @@ __device__ void attention_kivi(const float* queries, const unsigned short* keyWi
         float correction = expf(m - newMax);
         float p = expf(s - newMax);
         l = l * correction + p;
-        bool packed = t < quantizedValues;
-        const unsigned char* codes = valueCodes + (long) t * rowBytes;
-        long parameters = (long) t * runs;
         for (int i = 0; i < MAX_HEAD_DIMENSION / 32; i++) {
             int d = lane + 32 * i;
             if (d < headDimension) {
-                int c = kvHead * headDimension + d;
-                float value = packed
-                        ? dequantize_code(code_at(codes, rowBytes, bits, c),
-                                          half_bits_to_float(valueMinimums[parameters + c / valueRun]),
-                                          half_bits_to_float(valueSteps[parameters + c / valueRun]))
-                        : window_at(valueWindow, capacity, headDimension, t, c);
-                acc[i] = acc[i] * correction + p * value;
+                acc[i] = acc[i] * correction + p * store.value(t, kvHead * headDimension + d);
             }
         }
         m = newMax;
@@ -974,34 +946,432 @@ __device__ void attention_kivi(const float* queries, const unsigned short* keyWi
     }
 }
 
+// KIVI's store: position t's key is packed when t < quantizedKeys, its value when t < quantizedValues; the rest is
+// in the ring.
+struct KiviStore {
+    const unsigned short* keyWindow;
+    const unsigned short* valueWindow;
+    int capacity;
+    int headDimension;
+    const unsigned char* keyCodes;
+    const unsigned short* keyMinimums;
+    const unsigned short* keySteps;
+    const unsigned char* valueCodes;
+    const unsigned short* valueMinimums;
+    const unsigned short* valueSteps;
+    int width;
+    int bits;
+    int rowBytes;
+    int tokenGroup;
+    int valueRun;
+    int quantizedKeys;
+    int quantizedValues;
+
+    __device__ __forceinline__ float key(int t, int c) const {
+        if (t >= quantizedKeys) {
+            return window_at(keyWindow, capacity, headDimension, t, c);
+        }
+        long parameter = (long) (t / tokenGroup) * width + c;
+        return dequantize_code(code_at(keyCodes + (long) t * rowBytes, rowBytes, bits, c),
+                               half_bits_to_float(keyMinimums[parameter]), half_bits_to_float(keySteps[parameter]));
+    }
+
+    __device__ __forceinline__ float value(int t, int c) const {
+        if (t >= quantizedValues) {
+            return window_at(valueWindow, capacity, headDimension, t, c);
+        }
+        long parameter = (long) t * ((width + valueRun - 1) / valueRun) + c / valueRun;
+        return dequantize_code(code_at(valueCodes + (long) t * rowBytes, rowBytes, bits, c),
+                               half_bits_to_float(valueMinimums[parameter]),
+                               half_bits_to_float(valueSteps[parameter]));
+    }
+};
+
+#define KIVI_STORE_PARAMETERS                                                                                        \
+    const float *queries, const unsigned short *keyWindow, const unsigned short *valueWindow, int capacity,         \
+        const unsigned char *keyCodes, const unsigned short *keyMinimums, const unsigned short *keySteps,           \
+        const unsigned char *valueCodes, const unsigned short *valueMinimums, const unsigned short *valueSteps,     \
+        int queryHeads, int kvHeads, int headDimension, int bits, int rowBytes, int tokenGroup, int valueRun,       \
+        int quantizedKeys, int quantizedValues, int firstPosition
+
+#define KIVI_STORE                                                                                                   \
+    KiviStore{keyWindow, valueWindow, capacity, headDimension, keyCodes, keyMinimums, keySteps, valueCodes,          \
+              valueMinimums, valueSteps, kvHeads * headDimension, bits, rowBytes, tokenGroup, valueRun,              \
+              quantizedKeys, quantizedValues}
+
 // One (query head, row) per block over all its positions. Grid (queryHeads, rows), block 128.
-extern "C" __global__ void attention_rows_kivi(const float* queries, const unsigned short* keyWindow,
-                                               const unsigned short* valueWindow, int capacity,
-                                               const unsigned char* keyCodes, const unsigned short* keyMinimums,
-                                               const unsigned short* keySteps, const unsigned char* valueCodes,
-                                               const unsigned short* valueMinimums,
-                                               const unsigned short* valueSteps, int queryHeads, int kvHeads,
-                                               int headDimension, int bits, int rowBytes, int tokenGroup,
-                                               int valueRun, int quantizedKeys, int quantizedValues,
-                                               int firstPosition, float scale, float* out) {
-    attention_kivi<false>(queries, keyWindow, valueWindow, capacity, keyCodes, keyMinimums, keySteps, valueCodes,
-                          valueMinimums, valueSteps, queryHeads, kvHeads, headDimension, bits, rowBytes, tokenGroup,
-                          valueRun, quantizedKeys, quantizedValues, firstPosition, 0, scale, out);
+extern "C" __global__ void attention_rows_kivi(KIVI_STORE_PARAMETERS, float scale, float* out) {
+    attention_over_store<false>(queries, KIVI_STORE, queryHeads, kvHeads, headDimension, firstPosition, 0, scale,
+                                out);
 }
 
 // The split form for a decode step over a long context: partial states for attention_merge_f16.
 // Grid (queryHeads, rows, splits), block 128.
-extern "C" __global__ void attention_split_kivi(const float* queries, const unsigned short* keyWindow,
-                                                const unsigned short* valueWindow, int capacity,
-                                                const unsigned char* keyCodes, const unsigned short* keyMinimums,
-                                                const unsigned short* keySteps, const unsigned char* valueCodes,
-                                                const unsigned short* valueMinimums,
-                                                const unsigned short* valueSteps, int queryHeads, int kvHeads,
-                                                int headDimension, int bits, int rowBytes, int tokenGroup,
-                                                int valueRun, int quantizedKeys, int quantizedValues,
-                                                int firstPosition, int tokensPerSplit, float scale,
+extern "C" __global__ void attention_split_kivi(KIVI_STORE_PARAMETERS, int tokensPerSplit, float scale,
                                                 float* partials) {
-    attention_kivi<true>(queries, keyWindow, valueWindow, capacity, keyCodes, keyMinimums, keySteps, valueCodes,
-                         valueMinimums, valueSteps, queryHeads, kvHeads, headDimension, bits, rowBytes, tokenGroup,
-                         valueRun, quantizedKeys, quantizedValues, firstPosition, tokensPerSplit, scale, partials);
+    attention_over_store<true>(queries, KIVI_STORE, queryHeads, kvHeads, headDimension, firstPosition,
+                               tokensPerSplit, scale, partials);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ZipCache's mixed-precision store in device memory (ZIPCACHE.md §3, §4, §7), computing what the CPU's
+// dev.zipcache.cache.MixedPrecisionKvCache computes with channelwise keys and CST values. Per layer:
+//  - tokens not yet compressed (a prompt until it ends, then up to `interval` decoded tokens) in the fp16 ring of
+//    KIVI's window, position p in slot p mod capacity;
+//  - storedTokens = salientRows + regularRows compressed tokens in two precision groups, each a run of packed rows
+//    over all C = kvHeads × headDimension channels (CodePacking's planar layout, as KIVI's rows): row j of a group
+//    holds, in head h's channels, the j-th token that head put in that group (the official code's cross-head row
+//    grouping, §4). Salient rows are high-bit, regular rows low-bit;
+//  - keys: an fp16 (min, step) per channel and group, at [C]; values: an fp16 (min, step) per group row, at [row],
+//    and one fp16 CST channel scale s_c per channel shared by both groups, at [C];
+//  - attention reads view index t = row t of the salient group for t < salientRows, row t − salientRows of the
+//    regular group for t < storedTokens, and ring position t above: attention does not depend on token order, and
+//    a position's causal prefix is exactly the view indices up to it (every stored token precedes the ring).
+// Compression (zip_gather, zip_fit_channels, zip_channel_scales, zip_fit_rows, zip_pack_rows) re-quantizes each
+// whole group from its dequantized rows plus the newly chosen ring tokens, with fresh parameters (§7), through an
+// fp32 staging matrix; which ring token joins which group is decided on the host from the saliency scores
+// (zip_probe_softmax, zip_probe_scores) that it copies back: kvHeads floats per token.
+
+struct ZipStore {
+    const unsigned short* keyWindow;
+    const unsigned short* valueWindow;
+    int capacity;
+    int headDimension;
+    const unsigned char* salientKeyCodes;
+    const unsigned short* salientKeyMinimums;
+    const unsigned short* salientKeySteps;
+    const unsigned char* regularKeyCodes;
+    const unsigned short* regularKeyMinimums;
+    const unsigned short* regularKeySteps;
+    const unsigned char* salientValueCodes;
+    const unsigned short* salientValueMinimums;
+    const unsigned short* salientValueSteps;
+    const unsigned char* regularValueCodes;
+    const unsigned short* regularValueMinimums;
+    const unsigned short* regularValueSteps;
+    const unsigned short* channelScales;
+    int highBits;
+    int lowBits;
+    int highRowBytes;
+    int lowRowBytes;
+    int salientRows;
+    int storedTokens;
+
+    __device__ __forceinline__ float key(int t, int c) const {
+        if (t >= storedTokens) {
+            return window_at(keyWindow, capacity, headDimension, t, c);
+        }
+        if (t < salientRows) {
+            return dequantize_code(code_at(salientKeyCodes + (long) t * highRowBytes, highRowBytes, highBits, c),
+                                   half_bits_to_float(salientKeyMinimums[c]), half_bits_to_float(salientKeySteps[c]));
+        }
+        long row = t - salientRows;
+        return dequantize_code(code_at(regularKeyCodes + row * lowRowBytes, lowRowBytes, lowBits, c),
+                               half_bits_to_float(regularKeyMinimums[c]), half_bits_to_float(regularKeySteps[c]));
+    }
+
+    __device__ __forceinline__ float value(int t, int c) const {
+        if (t >= storedTokens) {
+            return window_at(valueWindow, capacity, headDimension, t, c);
+        }
+        float x;
+        if (t < salientRows) {
+            x = dequantize_code(code_at(salientValueCodes + (long) t * highRowBytes, highRowBytes, highBits, c),
+                                half_bits_to_float(salientValueMinimums[t]), half_bits_to_float(salientValueSteps[t]));
+        } else {
+            int row = t - salientRows;
+            x = dequantize_code(code_at(regularValueCodes + (long) row * lowRowBytes, lowRowBytes, lowBits, c),
+                                half_bits_to_float(regularValueMinimums[row]),
+                                half_bits_to_float(regularValueSteps[row]));
+        }
+        return __fmul_rn(x, half_bits_to_float(channelScales[c]));
+    }
+};
+
+__device__ __forceinline__ int packed_row_bytes(int width, int bits) {
+    return (width * bits + 7) / 8;
+}
+
+#define ZIP_STORE_PARAMETERS                                                                                         \
+    const unsigned short *keyWindow, const unsigned short *valueWindow, int capacity,                               \
+        const unsigned char *salientKeyCodes, const unsigned short *salientKeyMinimums,                            \
+        const unsigned short *salientKeySteps, const unsigned char *regularKeyCodes,                               \
+        const unsigned short *regularKeyMinimums, const unsigned short *regularKeySteps,                           \
+        const unsigned char *salientValueCodes, const unsigned short *salientValueMinimums,                        \
+        const unsigned short *salientValueSteps, const unsigned char *regularValueCodes,                           \
+        const unsigned short *regularValueMinimums, const unsigned short *regularValueSteps,                       \
+        const unsigned short *channelScales, int queryHeads, int kvHeads, int headDimension, int highBits,         \
+        int lowBits, int salientRows, int storedTokens
+
+#define ZIP_STORE                                                                                                    \
+    ZipStore{keyWindow, valueWindow, capacity, headDimension, salientKeyCodes, salientKeyMinimums,                  \
+             salientKeySteps, regularKeyCodes, regularKeyMinimums, regularKeySteps, salientValueCodes,               \
+             salientValueMinimums, salientValueSteps, regularValueCodes, regularValueMinimums, regularValueSteps,    \
+             channelScales, highBits, lowBits, packed_row_bytes(kvHeads * headDimension, highBits),                  \
+             packed_row_bytes(kvHeads * headDimension, lowBits), salientRows, storedTokens}
+
+// Decode attention over the packed codes of both groups and the ring. Grid (queryHeads, rows), block 128.
+extern "C" __global__ void attention_rows_zip(const float* queries, ZIP_STORE_PARAMETERS, int firstPosition,
+                                              float scale, float* out) {
+    attention_over_store<false>(queries, ZIP_STORE, queryHeads, kvHeads, headDimension, firstPosition, 0, scale,
+                                out);
+}
+
+// The split form: partial states for attention_merge_f16. Grid (queryHeads, rows, splits), block 128.
+extern "C" __global__ void attention_split_zip(const float* queries, ZIP_STORE_PARAMETERS, int firstPosition,
+                                               int tokensPerSplit, float scale, float* partials) {
+    attention_over_store<true>(queries, ZIP_STORE, queryHeads, kvHeads, headDimension, firstPosition,
+                               tokensPerSplit, scale, partials);
+}
+
+// Keeps the queries of the probe rows (positions probeRows[0..probes)) that lie in this batch, rows at
+// firstPosition.., for zip_probe_* when the prompt ends: only probe rows' queries are kept, not the prompt's.
+// Grid ceil(probes × queryWidth / 256), block 256.
+extern "C" __global__ void zip_keep_probe_queries(const float* queries, int rows, int firstPosition, int queryWidth,
+                                                  const int* probeRows, int probes, float* probeQueries) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= probes * queryWidth) {
+        return;
+    }
+    int probe = i / queryWidth;
+    int row = probeRows[probe] - firstPosition;
+    if (row >= 0 && row < rows) {
+        probeQueries[i] = queries[(long) row * queryWidth + i % queryWidth];
+    }
+}
+
+// Score of probe `probe`'s query head `head` against view index t, unscaled: TiledAttention scales inside the
+// softmax, exp(scale·s − scale·max).
+__device__ __forceinline__ float probe_score(const float* probeQueries, int probe, int head, int queryHeads,
+                                             const ZipStore& store, int kvHead, int t) {
+    const float* query = probeQueries + ((long) probe * queryHeads + head) * store.headDimension;
+    float s = 0.f;
+    for (int d = 0; d < store.headDimension; d++) {
+        s += query[d] * store.key(t, kvHead * store.headDimension + d);
+    }
+    return s;
+}
+
+#define PROBE_THREADS 128
+
+// The softmax statistics of each probe row and query head over the view indices it sees (0..probeRows[probe]):
+// stats[(probe × queryHeads + head) × 2] = (max of the unscaled scores, Σ exp(scale·s − scale·max)).
+// Grid (queryHeads, probes), block 128.
+extern "C" __global__ void zip_probe_softmax(const float* probeQueries, const int* probeRows, ZIP_STORE_PARAMETERS,
+                                             float scale, float* stats) {
+    __shared__ float partial[PROBE_THREADS / 32];
+    int head = blockIdx.x;
+    int probe = blockIdx.y;
+    int kvHead = head / (queryHeads / kvHeads);
+    int last = probeRows[probe];
+    ZipStore store = ZIP_STORE;
+    int warp = threadIdx.x >> 5;
+    int lane = threadIdx.x & 31;
+    float high = -INFINITY;
+    for (int t = threadIdx.x; t <= last; t += blockDim.x) {
+        high = fmaxf(high, probe_score(probeQueries, probe, head, queryHeads, store, kvHead, t));
+    }
+    high = warp_max(high);
+    if (lane == 0) {
+        partial[warp] = high;
+    }
+    __syncthreads();
+    high = -INFINITY;
+    for (int w = 0; w < PROBE_THREADS / 32; w++) {
+        high = fmaxf(high, partial[w]);
+    }
+    __syncthreads();
+    float shift = scale * high;
+    float sum = 0.f;
+    for (int t = threadIdx.x; t <= last; t += blockDim.x) {
+        sum += expf(probe_score(probeQueries, probe, head, queryHeads, store, kvHead, t) * scale - shift);
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) {
+        partial[warp] = sum;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float total = 0.f;
+        for (int w = 0; w < PROBE_THREADS / 32; w++) {
+            total += partial[w];
+        }
+        stats[((long) probe * queryHeads + head) * 2] = high;
+        stats[((long) probe * queryHeads + head) * 2 + 1] = total;
+    }
+}
+
+#define NORMALIZATION_NONE 0
+#define NORMALIZATION_FULL_CAUSAL 1
+#define NORMALIZATION_PROBE_COUNT 2
+
+// Saliency scores of positions firstToken..length − 1 (AttentionScorer, ZIPCACHE.md §5.2): one thread per (KV head,
+// position) walks the probes in order and adds, for each probe that sees the position, its probability summed over
+// the KV head's query heads (float, head order), into a double, as the CPU scorer does; then divides by L − i
+// (full-causal), the probes seeing it (probe-count) or 1 (none). scores[kvHead × (length − firstToken) + i].
+// Grid (kvHeads, ceil((length − firstToken) / 128)), block 128.
+extern "C" __global__ void zip_probe_scores(const float* probeQueries, const int* probeRows, int probes,
+                                            const float* stats, ZIP_STORE_PARAMETERS, int firstToken, int length,
+                                            int normalization, float scale, float* scores) {
+    int kvHead = blockIdx.x;
+    int i = blockIdx.y * blockDim.x + threadIdx.x;
+    int position = firstToken + i;
+    if (position >= length) {
+        return;
+    }
+    ZipStore store = ZIP_STORE;
+    int group = queryHeads / kvHeads;
+    double sum = 0.0;
+    int observers = 0;
+    for (int probe = 0; probe < probes; probe++) {
+        if (probeRows[probe] < position) {
+            continue;
+        }
+        float summed = 0.f;
+        for (int member = 0; member < group; member++) {
+            int head = kvHead * group + member;
+            const float* stat = stats + ((long) probe * queryHeads + head) * 2;
+            float weight = expf(probe_score(probeQueries, probe, head, queryHeads, store, kvHead, position) * scale
+                                - scale * stat[0]);
+            summed += weight * (1.f / stat[1]);
+        }
+        sum += (double) summed;
+        observers++;
+    }
+    double divisor = normalization == NORMALIZATION_FULL_CAUSAL ? (double) (length - position)
+                   : normalization == NORMALIZATION_PROBE_COUNT ? (double) max(1, observers) : 1.0;
+    scores[(long) kvHead * (length - firstToken) + i] = (float) (sum / divisor);
+}
+
+// Compression, step 1: the fp32 staging matrix of one kind (keys or values) for both groups, salient rows first:
+// the oldSalient rows of the salient group dequantized, then the newSalient ring tokens chosen for it, then the
+// regular group's oldRegular rows and its newRegular chosen tokens. indices[(j × kvHeads) + h] is the buffer index
+// (position − firstBufferPosition) of head h's token for new row j, salient rows first. values = 1 dequantizes with
+// per-row parameters and channel scales (CST), 0 with per-channel ones. Grid (all rows), block 128.
+extern "C" __global__ void zip_gather(const unsigned short* window, int capacity, int kvHeads, int headDimension,
+                                      int firstBufferPosition, const unsigned char* salientCodes,
+                                      const unsigned short* salientMinimums, const unsigned short* salientSteps,
+                                      const unsigned char* regularCodes, const unsigned short* regularMinimums,
+                                      const unsigned short* regularSteps, const unsigned short* channelScales,
+                                      int highBits, int lowBits, int oldSalient, int newSalient, int oldRegular,
+                                      int newRegular, int values, const int* indices, float* staging) {
+    int width = kvHeads * headDimension;
+    int row = blockIdx.x;
+    int salient = oldSalient + newSalient;
+    bool inSalient = row < salient;
+    int groupRow = inSalient ? row : row - salient;
+    int oldRows = inSalient ? oldSalient : oldRegular;
+    int bits = inSalient ? highBits : lowBits;
+    int rowBytes = packed_row_bytes(width, bits);
+    const unsigned char* codes = inSalient ? salientCodes : regularCodes;
+    const unsigned short* minimums = inSalient ? salientMinimums : regularMinimums;
+    const unsigned short* steps = inSalient ? salientSteps : regularSteps;
+    int newRow = inSalient ? groupRow - oldSalient : newSalient + groupRow - oldRegular;
+    for (int c = threadIdx.x; c < width; c += blockDim.x) {
+        float x;
+        if (groupRow < oldRows) {
+            int parameter = values ? groupRow : c;
+            x = dequantize_code(code_at(codes + (long) groupRow * rowBytes, rowBytes, bits, c),
+                                half_bits_to_float(minimums[parameter]), half_bits_to_float(steps[parameter]));
+            if (values) {
+                x = __fmul_rn(x, half_bits_to_float(channelScales[c]));
+            }
+        } else {
+            int token = indices[(long) newRow * kvHeads + c / headDimension];
+            x = window_at(window, capacity, headDimension, firstBufferPosition + token, c);
+        }
+        staging[(long) row * width + c] = x;
+    }
+}
+
+// Keys, step 2: channelwise parameters of one group (rows × width from `rows`): per channel the fp16 minimum and
+// step over the group's rows (ZIPCACHE.md §3). Grid ceil(width / 128), block 128.
+extern "C" __global__ void zip_fit_channels(const float* rows, int width, int count, int bits,
+                                            unsigned short* minimums, unsigned short* steps) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= width) {
+        return;
+    }
+    float low = INFINITY;
+    float high = -INFINITY;
+    for (int row = 0; row < count; row++) {
+        float x = rows[(long) row * width + c];
+        low = fminf(low, x);
+        high = fmaxf(high, x);
+    }
+    minimums[c] = float_to_half_bits(low);
+    steps[c] = float_to_half_bits(__fdiv_rn(high - low, (float) ((1 << bits) - 1)));
+}
+
+// Values, step 2: CST's channel scales over both groups' rows (ChannelSeparableTokenwiseQuantizer.channelScales):
+// s_c = sqrt(max |x[·, c]|) rounded to fp16, an all-zero column's 0 stored as 1 (MinMaxQuantizer.halfScale).
+// Grid ceil(width / 128), block 128.
+extern "C" __global__ void zip_channel_scales(const float* rows, int width, int count,
+                                              unsigned short* channelScales) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= width) {
+        return;
+    }
+    float largest = 0.f;
+    for (int row = 0; row < count; row++) {
+        largest = fmaxf(largest, fabsf(rows[(long) row * width + c]));
+    }
+    unsigned short scale = float_to_half_bits(__fsqrt_rn(largest));
+    channelScales[c] = half_bits_to_float(scale) == 0.f ? (unsigned short) 0x3C00 : scale;
+}
+
+// Values, step 3: tokenwise parameters of one group's rows after dividing each channel by its scale: per row the
+// fp16 minimum and step over all channels (ZIPCACHE.md §4 step 4). Grid (count), block 128.
+extern "C" __global__ void zip_fit_rows(const float* rows, int width, int bits, const unsigned short* channelScales,
+                                        unsigned short* minimums, unsigned short* steps) {
+    __shared__ float lows[PROBE_THREADS / 32];
+    __shared__ float highs[PROBE_THREADS / 32];
+    const float* x = rows + (long) blockIdx.x * width;
+    float low = INFINITY;
+    float high = -INFINITY;
+    for (int c = threadIdx.x; c < width; c += blockDim.x) {
+        float scaled = __fdiv_rn(x[c], half_bits_to_float(channelScales[c]));
+        low = fminf(low, scaled);
+        high = fmaxf(high, scaled);
+    }
+    low = -warp_max(-low);
+    high = warp_max(high);
+    int warp = threadIdx.x >> 5;
+    if ((threadIdx.x & 31) == 0) {
+        lows[warp] = low;
+        highs[warp] = high;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 0; w < PROBE_THREADS / 32; w++) {
+            low = fminf(low, lows[w]);
+            high = fmaxf(high, highs[w]);
+        }
+        minimums[blockIdx.x] = float_to_half_bits(low);
+        steps[blockIdx.x] = float_to_half_bits(__fdiv_rn(high - low, (float) ((1 << bits) - 1)));
+    }
+}
+
+// Step 4 for both kinds: packs a group's rows with its parameters, per channel (keys) or per row after dividing by
+// the channel scales (values, perRow = 1), byte by byte over the planes as pack_row. Grid (count), block 128.
+extern "C" __global__ void zip_pack_rows(const float* rows, int width, int bits, int perRow,
+                                         const unsigned short* channelScales, const unsigned short* minimums,
+                                         const unsigned short* steps, unsigned char* codes) {
+    int rowBytes = packed_row_bytes(width, bits);
+    int planes = 8 / bits;
+    float maxCode = (float) ((1 << bits) - 1);
+    const float* x = rows + (long) blockIdx.x * width;
+    for (int byte = threadIdx.x; byte < rowBytes; byte += blockDim.x) {
+        unsigned int packed = 0;
+        for (int plane = 0; plane < planes; plane++) {
+            int c = plane * rowBytes + byte;
+            if (c < width) {
+                int parameter = perRow ? blockIdx.x : c;
+                float value = perRow ? __fdiv_rn(x[c], half_bits_to_float(channelScales[c])) : x[c];
+                packed |= quantize_code(value, half_bits_to_float(minimums[parameter]),
+                                        half_bits_to_float(steps[parameter]), maxCode) << (plane * bits);
+            }
+        }
+        codes[(long) blockIdx.x * rowBytes + byte] = (unsigned char) packed;
+    }
 }

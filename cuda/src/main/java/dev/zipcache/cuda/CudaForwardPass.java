@@ -18,9 +18,9 @@ import java.util.List;
  * residual; then the final norm and the classifier for the rows whose logits are wanted, which alone are copied back.
  * Activations stay on the device between kernels; per batch the host uploads only the token ids and the RoPE table.
  * Prompts run in batches of up to {@code maxBatch} tokens through the tiled kernels; one token through the
- * matrix-vector ones, with its attention split over blocks of positions once the context is long. The {@code fp16}
- * and {@code kivi} caches live on the device; with any other cache, attention runs on the CPU over that host cache
- * ({@link #createCache}).
+ * matrix-vector ones, with its attention split over blocks of positions once the context is long. The {@code fp16},
+ * {@code kivi} and {@code zipcache} caches live on the device; with any other cache, attention runs on the CPU over
+ * that host cache ({@link #createCache}).
  */
 final class CudaForwardPass implements ForwardPass {
 
@@ -122,9 +122,10 @@ final class CudaForwardPass implements ForwardPass {
     }
 
     /**
-     * {@code fp16} and {@code kivi} (2, 4 or 8 bits, the default after-attention timing) are device caches. Every
-     * other spec (zipcache, fp32, 3-bit or before-attention kivi, ...) is the CPU's cache of that name, held in host
-     * memory: for those the pass copies each layer's queries, keys and values to the host and the attention output
+     * {@code fp16}, {@code kivi} (2, 4 or 8 bits, the default after-attention timing) and {@code zipcache} (2, 4 or
+     * 8 bits, channelwise keys, CST values, a built-in saliency policy: {@link ZipLayout#of}) are device caches. Every
+     * other spec (fp32, mikv, 3-bit kivi or zipcache, before-attention kivi, zipcache with other key or value modes
+     * or a plug-in policy, ...) is the CPU's cache of that name, held in host memory: for those the pass copies each layer's queries, keys and values to the host and the attention output
      * back, and the cache attends on the CPU (the host-cache path).
      */
     @Override
@@ -140,6 +141,13 @@ final class CudaForwardPass implements ForwardPass {
             if (layout.isPresent()) {
                 host.close();
                 return new CudaKiviCache(device, geometry, layout.get());
+            }
+        }
+        if (parsed.name().equals(ZipLayout.SPEC)) {
+            var layout = ZipLayout.of(Providers.kvCaches().resolve(parsed), geometry);
+            if (layout.isPresent()) {
+                host.close();
+                return new CudaZipCache(device, geometry, layout.get());
             }
         }
         return host;
@@ -163,6 +171,11 @@ final class CudaForwardPass implements ForwardPass {
                 throw new IllegalArgumentException("this KV cache lives on another CUDA device");
             }
             kivi.reserve(count);
+        } else if (cache instanceof CudaZipCache zip) {
+            if (zip.device() != device) {
+                throw new IllegalArgumentException("this KV cache lives on another CUDA device");
+            }
+            zip.reserve(count, kind);
         }
         if (cache.length() + count > config.contextLength()) {
             throw new IllegalArgumentException("sequence of " + (cache.length() + count)
@@ -237,6 +250,8 @@ final class CudaForwardPass implements ForwardPass {
                     deviceCache.geometry().maxTokens());
         } else if (cache instanceof CudaKiviCache kivi) {
             kiviAttention(layer, rows, position, kivi);
+        } else if (cache instanceof CudaZipCache zip) {
+            zipAttention(layer, rows, position, zip, kind);
         } else {
             hostAttention(layer, rows, position, cache, kind);
         }
@@ -286,6 +301,37 @@ final class CudaForwardPass implements ForwardPass {
             device.launch(KernelLaunches.attentionKivi(queries, keyWindow, valueWindow, window.capacity(),
                     cache.keys(layer), cache.values(layer), cache.layout(), config.heads(), cache.quantizedKeys(),
                     cache.quantizedValues(), position, rows, attentionScale, attention));
+        }
+    }
+
+    /**
+     * Appends to ZipCache's fp16 window and attends over both precision groups and the window, all on the GPU. A
+     * prompt keeps its probe rows' queries for the saliency scores at its end; a prompt on an empty store is all in
+     * the window and takes the fp16 kernels (tiled for prefill). The streaming cadence's scoring decode step also
+     * observes its own probabilities over the window.
+     */
+    private void zipAttention(int layer, int rows, int position, CudaZipCache cache, KvCache.AttentionKind kind) {
+        DeviceWindow window = cache.window();
+        DevicePointer keyWindow = window.keys(layer);
+        DevicePointer valueWindow = window.values(layer);
+        device.launch(KernelLaunches.kvAppend(keys, values, rows, config.kvHeads(), config.headDimension(),
+                window.capacity(), position, keyWindow, valueWindow));
+        if (kind == KvCache.AttentionKind.PREFILL) {
+            cache.keepProbeQueries(layer, queries, rows, position);
+        }
+        if (cache.holdsOnlyFullPrecision()) {
+            fp16Attention(rows, position, keyWindow, valueWindow, window.capacity());
+        } else if (KernelLaunches.splitAttention(rows, position + rows, tokensPerSplit)) {
+            device.launch(KernelLaunches.attentionSplitZip(queries, cache.store(layer), cache.layout(),
+                    config.heads(), position, rows, tokensPerSplit, attentionScale, attentionPartials));
+            device.launch(KernelLaunches.attentionMerge(attentionPartials, config.heads(), config.headDimension(),
+                    KernelLaunches.splits(position + rows, tokensPerSplit), rows, attention));
+        } else {
+            device.launch(KernelLaunches.attentionZip(queries, cache.store(layer), cache.layout(), config.heads(),
+                    position, rows, attentionScale, attention));
+        }
+        if (cache.scoringStep(rows, position, kind)) {
+            cache.scoreDecodeStep(layer, queries, position);
         }
     }
 

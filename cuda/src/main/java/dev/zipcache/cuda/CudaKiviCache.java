@@ -17,9 +17,6 @@ import java.util.TreeMap;
  */
 final class CudaKiviCache implements KvCache {
 
-    /** Window slots beyond what it must hold: a decode step needs {@code residual + 1}, a few more spare resizes. */
-    static final int WINDOW_SLACK = 8;
-
     private final Device device;
     private final KvCacheGeometry geometry;
     private final KiviLayout layout;
@@ -56,7 +53,7 @@ final class CudaKiviCache implements KvCache {
                 allocated[i] = device.allocate(sizes[i] * layers);
             }
             made = new DeviceWindow(device, geometry, Math.min(geometry.maxTokens(),
-                    layout.residual() + WINDOW_SLACK));
+                    layout.residual() + DeviceWindow.SLACK));
         } catch (RuntimeException failure) {
             for (DevicePointer pointer : allocated) {
                 if (pointer != null) {
@@ -134,12 +131,7 @@ final class CudaKiviCache implements KvCache {
             throw new IllegalStateException("the KV cache holds at most " + geometry.maxTokens() + " tokens; "
                     + length + " + " + count + " do not fit");
         }
-        int oldest = Math.min(quantizedKeys, quantizedValues);
-        int needed = length + count - oldest;
-        if (needed > window.capacity()) {
-            int grown = Math.max(needed, window.capacity() + window.capacity() / 2);
-            window.resize(Math.min(grown, geometry.maxTokens()), oldest, length - oldest);
-        }
+        window.holdFor(Math.min(quantizedKeys, quantizedValues), length, count);
     }
 
     @Override
@@ -184,12 +176,7 @@ final class CudaKiviCache implements KvCache {
     public void endPrefill() {
         checkOpen();
         compress();
-        int oldest = Math.min(quantizedKeys, quantizedValues);
-        int held = length - oldest;
-        int target = Math.min(geometry.maxTokens(), Math.max(held, layout.residual()) + WINDOW_SLACK);
-        if (window.capacity() > 2 * target) {
-            window.resize(target, oldest, held);
-        }
+        window.shrinkAfterPrompt(Math.min(quantizedKeys, quantizedValues), length, layout.residual());
     }
 
     /**

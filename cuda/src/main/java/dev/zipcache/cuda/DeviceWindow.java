@@ -11,6 +11,9 @@ import dev.zipcache.spi.KvCacheGeometry;
  */
 final class DeviceWindow implements AutoCloseable {
 
+    /** Slots beyond what a window must hold after a prompt: a decode step needs one more, a few more spare resizes. */
+    static final int SLACK = 8;
+
     private final Device device;
     private final KvCacheGeometry geometry;
     private int capacity;
@@ -48,6 +51,30 @@ final class DeviceWindow implements AutoCloseable {
     /** Bytes of device memory the rings hold. */
     long allocatedBytes() {
         return 2 * bytes(capacity);
+    }
+
+    /**
+     * Makes room for {@code count} more positions after {@code length}, every one from {@code oldest} on still held:
+     * grows by half at least, so that a prompt arriving in batches moves its tokens a few times only.
+     */
+    void holdFor(int oldest, int length, int count) {
+        int needed = length + count - oldest;
+        if (needed > capacity) {
+            int grown = Math.max(needed, capacity + capacity / 2);
+            resize(Math.min(grown, geometry.maxTokens()), oldest, length - oldest);
+        }
+    }
+
+    /**
+     * After a prompt: shrinks a window grown for it back to what decoding needs, {@code decodeSlots} positions (or
+     * the held ones) plus {@link #SLACK}, when it holds more than twice that.
+     */
+    void shrinkAfterPrompt(int oldest, int length, int decodeSlots) {
+        int held = length - oldest;
+        int target = Math.min(geometry.maxTokens(), Math.max(held, decodeSlots) + SLACK);
+        if (capacity > 2 * target) {
+            resize(target, oldest, held);
+        }
     }
 
     /**

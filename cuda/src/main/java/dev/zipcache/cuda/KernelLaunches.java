@@ -184,6 +184,143 @@ final class KernelLaunches {
                 integer(quantizedKeys), integer(quantizedValues), integer(firstPosition));
     }
 
+    /**
+     * ZipCache: causal attention of {@code rows} rows at {@code firstPosition..} over the packed codes of both
+     * precision groups and the fp16 window, one block per (head, row).
+     */
+    static Launch attentionZip(DevicePointer queries, ZipStore store, ZipLayout layout, int queryHeads,
+                               int firstPosition, int rows, float scale, DevicePointer out) {
+        List<KernelArgument> arguments = new ArrayList<>();
+        arguments.add(address(queries));
+        arguments.addAll(zipStoreArguments(store, layout, queryHeads));
+        arguments.add(integer(firstPosition));
+        arguments.add(real(scale));
+        arguments.add(address(out));
+        return new Launch("attention_rows_zip", queryHeads, rows, 128, 1, arguments);
+    }
+
+    /** {@link #attentionZip} split over positions, as {@link #attentionSplit}; merged by {@link #attentionMerge}. */
+    static Launch attentionSplitZip(DevicePointer queries, ZipStore store, ZipLayout layout, int queryHeads,
+                                    int firstPosition, int rows, int tokensPerSplit, float scale,
+                                    DevicePointer partials) {
+        List<KernelArgument> arguments = new ArrayList<>();
+        arguments.add(address(queries));
+        arguments.addAll(zipStoreArguments(store, layout, queryHeads));
+        arguments.add(integer(firstPosition));
+        arguments.add(integer(tokensPerSplit));
+        arguments.add(real(scale));
+        arguments.add(address(partials));
+        return new Launch("attention_split_zip", queryHeads, rows, splits(firstPosition + rows, tokensPerSplit), 128,
+                1, arguments);
+    }
+
+    /** ZipCache: copies the probe rows' queries that lie in this batch of {@code rows} rows at {@code firstPosition}. */
+    static Launch keepProbeQueries(DevicePointer queries, int rows, int firstPosition, int queryWidth,
+                                   DevicePointer probeRows, int probes, DevicePointer probeQueries) {
+        return elementwise("zip_keep_probe_queries", probes * queryWidth, List.of(address(queries), integer(rows),
+                integer(firstPosition), integer(queryWidth), address(probeRows), integer(probes),
+                address(probeQueries)));
+    }
+
+    /** ZipCache: each probe row's softmax maximum and sum per query head over the view indices it sees. */
+    static Launch probeSoftmax(DevicePointer probeQueries, DevicePointer probeRows, int probes, ZipStore store,
+                               ZipLayout layout, int queryHeads, float scale, DevicePointer stats) {
+        List<KernelArgument> arguments = new ArrayList<>(List.of(address(probeQueries), address(probeRows)));
+        arguments.addAll(zipStoreArguments(store, layout, queryHeads));
+        arguments.add(real(scale));
+        arguments.add(address(stats));
+        return new Launch("zip_probe_softmax", queryHeads, probes, 128, 1, arguments);
+    }
+
+    /**
+     * ZipCache: the saliency scores of positions {@code firstToken..length − 1} per KV head from the probe rows'
+     * probabilities ({@link #probeSoftmax}'s statistics), into {@code scores[kvHead × (length − firstToken) + i]}.
+     */
+    static Launch probeScores(DevicePointer probeQueries, DevicePointer probeRows, int probes, DevicePointer stats,
+                              ZipStore store, ZipLayout layout, int queryHeads, int firstToken, int length,
+                              ZipLayout.Scoring scoring, float scale, DevicePointer scores) {
+        if (scoring == ZipLayout.Scoring.POSITION) {
+            throw new IllegalArgumentException("the recent policy observes no rows");
+        }
+        List<KernelArgument> arguments = new ArrayList<>(List.of(address(probeQueries), address(probeRows),
+                integer(probes), address(stats)));
+        arguments.addAll(zipStoreArguments(store, layout, queryHeads));
+        arguments.add(integer(firstToken));
+        arguments.add(integer(length));
+        arguments.add(integer(scoring.code));
+        arguments.add(real(scale));
+        arguments.add(address(scores));
+        return new Launch("zip_probe_scores", layout.kvHeads(), ceilDiv(length - firstToken, 128), 128, 1,
+                arguments);
+    }
+
+    /**
+     * ZipCache compression, step 1: the fp32 staging rows of keys ({@code values} false) or values for both groups,
+     * the old rows dequantized and the chosen window tokens ({@code indices}) appended to each group.
+     */
+    static Launch zipGather(DevicePointer window, int capacity, ZipLayout layout, int firstBufferPosition,
+                            PackedRows salient, PackedRows regular, DevicePointer channelScales, int oldSalient,
+                            int newSalient, int oldRegular, int newRegular, boolean values, DevicePointer indices,
+                            DevicePointer staging) {
+        return new Launch("zip_gather", oldSalient + newSalient + oldRegular + newRegular, 1, 128, 1,
+                List.of(address(window), integer(capacity), integer(layout.kvHeads()), integer(layout.headDimension()),
+                        integer(firstBufferPosition), address(salient.codes()), address(salient.minimums()),
+                        address(salient.steps()), address(regular.codes()), address(regular.minimums()),
+                        address(regular.steps()), address(channelScales), integer(layout.highBits()),
+                        integer(layout.lowBits()), integer(oldSalient), integer(newSalient), integer(oldRegular),
+                        integer(newRegular), integer(values ? 1 : 0), address(indices), address(staging)));
+    }
+
+    /** Keys, step 2: a group's fp16 (min, step) per channel over its {@code count} staging rows. */
+    static Launch zipFitChannels(DevicePointer rows, int width, int count, int bits, PackedRows group) {
+        return new Launch("zip_fit_channels", ceilDiv(width, 128), 1, 128, 1, List.of(address(rows), integer(width),
+                integer(count), integer(bits), address(group.minimums()), address(group.steps())));
+    }
+
+    /** Values, step 2: CST's channel scales over both groups' {@code count} staging rows. */
+    static Launch zipChannelScales(DevicePointer rows, int width, int count, DevicePointer channelScales) {
+        return new Launch("zip_channel_scales", ceilDiv(width, 128), 1, 128, 1,
+                List.of(address(rows), integer(width), integer(count), address(channelScales)));
+    }
+
+    /** Values, step 3: a group's fp16 (min, step) per row of its {@code count} staging rows, channels scaled. */
+    static Launch zipFitRows(DevicePointer rows, int width, int count, int bits, DevicePointer channelScales,
+                             PackedRows group) {
+        return new Launch("zip_fit_rows", count, 1, 128, 1, List.of(address(rows), integer(width), integer(bits),
+                address(channelScales), address(group.minimums()), address(group.steps())));
+    }
+
+    /**
+     * Step 4: packs a group's {@code count} staging rows into its codes, with per-channel parameters (keys) or
+     * per-row ones after the channel scales (values).
+     */
+    static Launch zipPackRows(DevicePointer rows, int width, int count, int bits, boolean perRow,
+                              DevicePointer channelScales, PackedRows group) {
+        return new Launch("zip_pack_rows", count, 1, 128, 1, List.of(address(rows), integer(width), integer(bits),
+                integer(perRow ? 1 : 0), address(channelScales), address(group.minimums()), address(group.steps()),
+                address(group.codes())));
+    }
+
+    /** The {@code ZIP_STORE_PARAMETERS} of {@code kernels.cu}. */
+    private static List<KernelArgument> zipStoreArguments(ZipStore store, ZipLayout layout, int queryHeads) {
+        if (layout.headDimension() > MAX_HEAD_DIMENSION) {
+            throw new IllegalArgumentException("head dimension " + layout.headDimension() + " is over the CUDA "
+                    + "attention kernels' " + MAX_HEAD_DIMENSION);
+        }
+        List<KernelArgument> arguments = new ArrayList<>(List.of(address(store.keyWindow()),
+                address(store.valueWindow()), integer(store.capacity())));
+        for (PackedRows group : List.of(store.salientKeys(), store.regularKeys(), store.salientValues(),
+                store.regularValues())) {
+            arguments.add(address(group.codes()));
+            arguments.add(address(group.minimums()));
+            arguments.add(address(group.steps()));
+        }
+        arguments.addAll(List.of(address(store.channelScales()), integer(queryHeads), integer(layout.kvHeads()),
+                integer(layout.headDimension()), integer(layout.highBits()), integer(layout.lowBits()),
+                integer(store.salientRows()), integer(store.storedTokens())));
+        return arguments;
+    }
+
     /** Whether {@link #attention} takes the tiled prefill kernel for this many rows and this head dimension. */
     static boolean tiledAttention(int rows, int headDimension) {
         return rows > 1 && headDimension <= TILE_HEAD_DIMENSION;

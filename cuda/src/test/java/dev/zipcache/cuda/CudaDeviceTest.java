@@ -58,7 +58,7 @@ class CudaDeviceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"zipcache", "kivi:bits=3"})
+    @ValueSource(strings = {"zipcache:low-bits=3", "kivi:bits=3"})
     void hostCachePathMatchesTheCpuBackend(String spec) {
         Device device = Gpu.deviceOrSkip();
         try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
@@ -74,6 +74,22 @@ class CudaDeviceTest {
     @ParameterizedTest
     @ValueSource(strings = {"kivi", "kivi:bits=4", "kivi:group=4,residual=8"})
     void kiviDeviceCacheMatchesTheCpuCache(String spec) {
+        Device device = Gpu.deviceOrSkip();
+        try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
+            ForwardComparison.Result result = ForwardComparison.compare(device, model.config(), model.weights(),
+                    ForwardComparison.prompt(model, 45), 20, 40, 16, spec, 45);
+            System.out.printf("%s on the GPU: worst logit difference %.3g (%.0f%% of the allowed)%n", spec,
+                    result.worstDifference(), 100 * result.worstShare());
+        }
+    }
+
+    /**
+     * ZipCache's store on the GPU, as EmulatedForwardPassTest runs it: probe scores at the prompt's end, packing per
+     * precision group, attention over both groups' codes (whole and split), streaming re-compression (interval 16).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"zipcache", "zipcache:interval=16", "zipcache:interval=8,saliency=normalized,high-bits=8"})
+    void zipcacheDeviceCacheMatchesTheCpuCache(String spec) {
         Device device = Gpu.deviceOrSkip();
         try (Model model = Model.load(SharedFiles.file("models/stories260K/stories260K-f32.gguf"))) {
             ForwardComparison.Result result = ForwardComparison.compare(device, model.config(), model.weights(),

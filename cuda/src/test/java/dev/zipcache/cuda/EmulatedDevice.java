@@ -143,6 +143,16 @@ final class EmulatedDevice implements Device {
                     case "kivi_pack_values" -> kiviPackValues(a, launch);
                     case "attention_rows_kivi" -> attentionKivi(a, launch, false);
                     case "attention_split_kivi" -> attentionKivi(a, launch, true);
+                    case "attention_rows_zip" -> attentionZip(a, launch, false);
+                    case "attention_split_zip" -> attentionZip(a, launch, true);
+                    case "zip_keep_probe_queries" -> keepProbeQueries(a, launch);
+                    case "zip_probe_softmax" -> probeSoftmax(a, launch);
+                    case "zip_probe_scores" -> probeScores(a, launch);
+                    case "zip_gather" -> zipGather(a, launch);
+                    case "zip_fit_channels" -> zipFitChannels(a, launch);
+                    case "zip_channel_scales" -> zipChannelScales(a, launch);
+                    case "zip_fit_rows" -> zipFitRows(a, launch);
+                    case "zip_pack_rows" -> zipPackRows(a, launch);
                     default -> throw new AssertionError("no twin for kernel " + kernel);
                 }
             }
@@ -812,10 +822,16 @@ final class EmulatedDevice implements Device {
         return getHalf(window, ((long) head * capacity + position % capacity) * headDimension + c % headDimension);
     }
 
+    /** Where attention_over_store's STORE takes token t's key and value from (kernels.cu's KiviStore, ZipStore). */
+    private interface StoreTwin {
+        float key(int t, int c);
+
+        float value(int t, int c);
+    }
+
     /**
-     * attention_rows_kivi and attention_split_kivi: attention_rows_f16's four-warp online softmax, each position's
-     * key and value dequantized from its packed row below quantizedKeys / quantizedValues and read from the ring
-     * otherwise; the split form writes attention_split_f16's partial states.
+     * attention_rows_kivi and attention_split_kivi: KIVI's store, position t's key and value dequantized from its
+     * packed row below quantizedKeys / quantizedValues and read from the ring otherwise.
      */
     private void attentionKivi(Args a, Launch launch, boolean split) {
         DevicePointer queries = a.pointer(0);
@@ -841,11 +857,50 @@ final class EmulatedDevice implements Device {
         int tokensPerSplit = split ? a.integer(20) : 0;
         float scale = a.real(split ? 21 : 20);
         DevicePointer out = a.pointer(split ? 22 : 21);
-        int warps = launch.blockX() / 32;
-        int splits = launch.gridZ();
         int width = kvHeads * headDimension;
         int runs = Math.ceilDiv(width, valueRun);
         requirePlanar(bits, rowBytes, width);
+        int oldest = Math.min(quantizedKeys, quantizedValues);
+        StoreTwin store = new StoreTwin() {
+            @Override
+            public float key(int t, int c) {
+                requireHeld(t, oldest, capacity);
+                if (t >= quantizedKeys) {
+                    return windowAt(keyWindow, capacity, headDimension, t, c);
+                }
+                long parameter = (long) (t / tokenGroup) * width + c;
+                return codeAt(keyCodes, t, rowBytes, bits, c) * getHalf(keySteps, parameter)
+                        + getHalf(keyMinimums, parameter);
+            }
+
+            @Override
+            public float value(int t, int c) {
+                if (t >= quantizedValues) {
+                    return windowAt(valueWindow, capacity, headDimension, t, c);
+                }
+                long parameter = (long) t * runs + c / valueRun;
+                return codeAt(valueCodes, t, rowBytes, bits, c) * getHalf(valueSteps, parameter)
+                        + getHalf(valueMinimums, parameter);
+            }
+        };
+        attentionOverStore(launch, split, queries, store, queryHeads, kvHeads, headDimension, firstPosition,
+                tokensPerSplit, scale, out);
+    }
+
+    /** The ring must still hold every uncompressed position it is asked for. */
+    private static void requireHeld(int t, int oldest, int capacity) {
+        require(t < oldest || t - oldest < capacity, "the window lost position " + t);
+    }
+
+    /**
+     * attention_over_store: attention_rows_f16's four-warp online softmax over a store's keys and values; the split
+     * form writes attention_split_f16's partial states.
+     */
+    private void attentionOverStore(Launch launch, boolean split, DevicePointer queries, StoreTwin store,
+                                    int queryHeads, int kvHeads, int headDimension, int firstPosition,
+                                    int tokensPerSplit, float scale, DevicePointer out) {
+        int warps = launch.blockX() / 32;
+        int splits = launch.gridZ();
         require(warps == 4, launch.kernel() + " is written for 4 warps");
         require(launch.gridX() == queryHeads, "one block column per query head");
         require(headDimension <= KernelLaunches.MAX_HEAD_DIMENSION, "head dimension over the kernel's arrays");
@@ -858,9 +913,6 @@ final class EmulatedDevice implements Device {
                 for (int s = 0; s < splits; s++) {
                     int first = split ? s * tokensPerSplit : 0;
                     int last = split ? Math.min(firstPosition + row, first + tokensPerSplit - 1) : firstPosition + row;
-                    // The ring must still hold every position it is asked for.
-                    require(last - Math.min(quantizedKeys, quantizedValues) < capacity
-                            || last < Math.min(quantizedKeys, quantizedValues), "the window lost a position");
                     float[] m = new float[warps];
                     float[] l = new float[warps];
                     float[][] acc = new float[warps][headDimension];
@@ -869,16 +921,7 @@ final class EmulatedDevice implements Device {
                         for (int t = first + w; t <= last; t += warps) {
                             float score = 0f;
                             for (int d = 0; d < headDimension; d++) {
-                                int c = kvHead * headDimension + d;
-                                float key;
-                                if (t < quantizedKeys) {
-                                    long parameter = (long) (t / tokenGroup) * width + c;
-                                    key = codeAt(keyCodes, t, rowBytes, bits, c) * getHalf(keySteps, parameter)
-                                            + getHalf(keyMinimums, parameter);
-                                } else {
-                                    key = windowAt(keyWindow, capacity, headDimension, t, c);
-                                }
-                                score += getFloat(queries, query + d) * key;
+                                score += getFloat(queries, query + d) * store.key(t, kvHead * headDimension + d);
                             }
                             score *= scale;
                             float newMax = Math.max(m[w], score);
@@ -886,16 +929,7 @@ final class EmulatedDevice implements Device {
                             float p = (float) Math.exp(score - newMax);
                             l[w] = l[w] * correction + p;
                             for (int d = 0; d < headDimension; d++) {
-                                int c = kvHead * headDimension + d;
-                                float value;
-                                if (t < quantizedValues) {
-                                    long parameter = (long) t * runs + c / valueRun;
-                                    value = codeAt(valueCodes, t, rowBytes, bits, c) * getHalf(valueSteps, parameter)
-                                            + getHalf(valueMinimums, parameter);
-                                } else {
-                                    value = windowAt(valueWindow, capacity, headDimension, t, c);
-                                }
-                                acc[w][d] = acc[w][d] * correction + p * value;
+                                acc[w][d] = acc[w][d] * correction + p * store.value(t, kvHead * headDimension + d);
                             }
                             m[w] = newMax;
                         }
@@ -928,6 +962,348 @@ final class EmulatedDevice implements Device {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    // ZipCache's store (kernels.cu, "ZipCache's mixed-precision store in device memory").
+
+    /** The ZIP_STORE_PARAMETERS from argument {@code from} on, and the geometry they carry. */
+    private final class ZipArgs implements StoreTwin {
+        final DevicePointer keyWindow;
+        final DevicePointer valueWindow;
+        final int capacity;
+        final DevicePointer[] groups = new DevicePointer[12];
+        final DevicePointer channelScales;
+        final int queryHeads;
+        final int kvHeads;
+        final int headDimension;
+        final int highBits;
+        final int lowBits;
+        final int salientRows;
+        final int storedTokens;
+        /** Index of the first argument after the store's. */
+        final int next;
+
+        ZipArgs(Args a, int from) {
+            keyWindow = a.pointer(from);
+            valueWindow = a.pointer(from + 1);
+            capacity = a.integer(from + 2);
+            for (int i = 0; i < 12; i++) {
+                groups[i] = a.pointer(from + 3 + i);
+            }
+            channelScales = a.pointer(from + 15);
+            queryHeads = a.integer(from + 16);
+            kvHeads = a.integer(from + 17);
+            headDimension = a.integer(from + 18);
+            highBits = a.integer(from + 19);
+            lowBits = a.integer(from + 20);
+            salientRows = a.integer(from + 21);
+            storedTokens = a.integer(from + 22);
+            next = from + 23;
+            requirePlanar(highBits, rowBytes(highBits), width());
+            requirePlanar(lowBits, rowBytes(lowBits), width());
+            require(salientRows <= storedTokens, "more salient rows than stored tokens");
+        }
+
+        int width() {
+            return kvHeads * headDimension;
+        }
+
+        int rowBytes(int bits) {
+            return Math.ceilDiv(width() * bits, 8);
+        }
+
+        /** Group g (0 salient keys, 1 regular keys, 2 salient values, 3 regular values): codes, minimums, steps. */
+        DevicePointer codes(int g) {
+            return groups[3 * g];
+        }
+
+        DevicePointer minimums(int g) {
+            return groups[3 * g + 1];
+        }
+
+        DevicePointer steps(int g) {
+            return groups[3 * g + 2];
+        }
+
+        @Override
+        public float key(int t, int c) {
+            requireHeld(t, storedTokens, capacity);
+            if (t >= storedTokens) {
+                return windowAt(keyWindow, capacity, headDimension, t, c);
+            }
+            boolean salient = t < salientRows;
+            int g = salient ? 0 : 1;
+            int bits = salient ? highBits : lowBits;
+            int row = salient ? t : t - salientRows;
+            return codeAt(codes(g), row, rowBytes(bits), bits, c) * getHalf(steps(g), c) + getHalf(minimums(g), c);
+        }
+
+        @Override
+        public float value(int t, int c) {
+            if (t >= storedTokens) {
+                return windowAt(valueWindow, capacity, headDimension, t, c);
+            }
+            boolean salient = t < salientRows;
+            int g = salient ? 2 : 3;
+            int bits = salient ? highBits : lowBits;
+            int row = salient ? t : t - salientRows;
+            float x = codeAt(codes(g), row, rowBytes(bits), bits, c) * getHalf(steps(g), row)
+                    + getHalf(minimums(g), row);
+            return x * getHalf(channelScales, c);
+        }
+
+        /** probe_score: probe {@code probe}'s query head {@code head} against view index t, unscaled. */
+        float probeScore(DevicePointer probeQueries, int probe, int head, int t) {
+            int kvHead = head / (queryHeads / kvHeads);
+            long query = ((long) probe * queryHeads + head) * headDimension;
+            float s = 0f;
+            for (int d = 0; d < headDimension; d++) {
+                s += getFloat(probeQueries, query + d) * key(t, kvHead * headDimension + d);
+            }
+            return s;
+        }
+    }
+
+    /** attention_rows_zip and attention_split_zip: attention_over_store over ZipStore. */
+    private void attentionZip(Args a, Launch launch, boolean split) {
+        ZipArgs store = new ZipArgs(a, 1);
+        int i = store.next;
+        int firstPosition = a.integer(i);
+        int tokensPerSplit = split ? a.integer(i + 1) : 0;
+        float scale = a.real(split ? i + 2 : i + 1);
+        DevicePointer out = a.pointer(split ? i + 3 : i + 2);
+        attentionOverStore(launch, split, a.pointer(0), store, store.queryHeads, store.kvHeads, store.headDimension,
+                firstPosition, tokensPerSplit, scale, out);
+    }
+
+    /** zip_keep_probe_queries: the probe rows inside this batch get their query rows copied. */
+    private void keepProbeQueries(Args a, Launch launch) {
+        DevicePointer queries = a.pointer(0);
+        int rows = a.integer(1);
+        int firstPosition = a.integer(2);
+        int queryWidth = a.integer(3);
+        DevicePointer probeRows = a.pointer(4);
+        int probes = a.integer(5);
+        DevicePointer probeQueries = a.pointer(6);
+        coversElements(launch, probes * queryWidth);
+        for (int i = 0; i < probes * queryWidth; i++) {
+            int row = getInt(probeRows, i / queryWidth) - firstPosition;
+            if (row >= 0 && row < rows) {
+                putFloat(probeQueries, i, getFloat(queries, (long) row * queryWidth + i % queryWidth));
+            }
+        }
+    }
+
+    /** zip_probe_softmax: per probe and query head, the maximum score and Σ exp(scale·s − scale·max). */
+    private void probeSoftmax(Args a, Launch launch) {
+        DevicePointer probeQueries = a.pointer(0);
+        DevicePointer probeRows = a.pointer(1);
+        ZipArgs store = new ZipArgs(a, 2);
+        float scale = a.real(store.next);
+        DevicePointer stats = a.pointer(store.next + 1);
+        require(launch.gridX() == store.queryHeads && launch.blockX() == 128, "zip_probe_softmax grid");
+        for (int probe = 0; probe < launch.gridY(); probe++) {
+            int last = getInt(probeRows, probe);
+            for (int head = 0; head < store.queryHeads; head++) {
+                float high = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t <= last; t++) {
+                    high = Math.max(high, store.probeScore(probeQueries, probe, head, t));
+                }
+                float shift = scale * high;
+                float sum = 0f;
+                for (int t = 0; t <= last; t++) {
+                    sum += (float) Math.exp(store.probeScore(probeQueries, probe, head, t) * scale - shift);
+                }
+                putFloat(stats, ((long) probe * store.queryHeads + head) * 2, high);
+                putFloat(stats, ((long) probe * store.queryHeads + head) * 2 + 1, sum);
+            }
+        }
+    }
+
+    /** zip_probe_scores: per (KV head, position), the probes' group-summed probabilities in a double, normalized. */
+    private void probeScores(Args a, Launch launch) {
+        DevicePointer probeQueries = a.pointer(0);
+        DevicePointer probeRows = a.pointer(1);
+        int probes = a.integer(2);
+        DevicePointer stats = a.pointer(3);
+        ZipArgs store = new ZipArgs(a, 4);
+        int i = store.next;
+        int firstToken = a.integer(i);
+        int length = a.integer(i + 1);
+        int normalization = a.integer(i + 2);
+        float scale = a.real(i + 3);
+        DevicePointer scores = a.pointer(i + 4);
+        require(launch.gridX() == store.kvHeads, "one block column per KV head");
+        require((long) launch.gridY() * launch.blockX() >= length - firstToken, "zip_probe_scores grid does not cover");
+        int group = store.queryHeads / store.kvHeads;
+        for (int kvHead = 0; kvHead < store.kvHeads; kvHead++) {
+            for (int position = firstToken; position < length; position++) {
+                double sum = 0;
+                int observers = 0;
+                for (int probe = 0; probe < probes; probe++) {
+                    if (getInt(probeRows, probe) < position) {
+                        continue;
+                    }
+                    float summed = 0f;
+                    for (int member = 0; member < group; member++) {
+                        int head = kvHead * group + member;
+                        long stat = ((long) probe * store.queryHeads + head) * 2;
+                        float weight = (float) Math.exp(store.probeScore(probeQueries, probe, head, position) * scale
+                                - scale * getFloat(stats, stat));
+                        summed += weight * (1f / getFloat(stats, stat + 1));
+                    }
+                    sum += summed;
+                    observers++;
+                }
+                double divisor = switch (normalization) {
+                    case 1 -> length - position;
+                    case 2 -> Math.max(1, observers);
+                    case 0 -> 1;
+                    default -> throw new AssertionError("unknown normalization " + normalization);
+                };
+                putFloat(scores, (long) kvHead * (length - firstToken) + position - firstToken, (float) (sum / divisor));
+            }
+        }
+    }
+
+    /** zip_gather: both groups' staging rows, old rows dequantized, new ones gathered from the ring by index. */
+    private void zipGather(Args a, Launch launch) {
+        DevicePointer window = a.pointer(0);
+        int capacity = a.integer(1);
+        int kvHeads = a.integer(2);
+        int headDimension = a.integer(3);
+        int firstBufferPosition = a.integer(4);
+        DevicePointer[] codes = {a.pointer(5), a.pointer(8)};
+        DevicePointer[] minimums = {a.pointer(6), a.pointer(9)};
+        DevicePointer[] steps = {a.pointer(7), a.pointer(10)};
+        DevicePointer channelScales = a.pointer(11);
+        int[] bits = {a.integer(12), a.integer(13)};
+        int oldSalient = a.integer(14);
+        int newSalient = a.integer(15);
+        int oldRegular = a.integer(16);
+        int newRegular = a.integer(17);
+        boolean values = a.integer(18) != 0;
+        DevicePointer indices = a.pointer(19);
+        DevicePointer staging = a.pointer(20);
+        int width = kvHeads * headDimension;
+        int salient = oldSalient + newSalient;
+        require(launch.gridX() == salient + oldRegular + newRegular, "zip_gather: one block per row");
+        for (int row = 0; row < launch.gridX(); row++) {
+            int g = row < salient ? 0 : 1;
+            int groupRow = g == 0 ? row : row - salient;
+            int oldRows = g == 0 ? oldSalient : oldRegular;
+            int rowBytes = Math.ceilDiv(width * bits[g], 8);
+            int newRow = g == 0 ? groupRow - oldSalient : newSalient + groupRow - oldRegular;
+            for (int c = 0; c < width; c++) {
+                float x;
+                if (groupRow < oldRows) {
+                    int parameter = values ? groupRow : c;
+                    x = codeAt(codes[g], groupRow, rowBytes, bits[g], c) * getHalf(steps[g], parameter)
+                            + getHalf(minimums[g], parameter);
+                    if (values) {
+                        x *= getHalf(channelScales, c);
+                    }
+                } else {
+                    int token = getInt(indices, (long) newRow * kvHeads + c / headDimension);
+                    require(token >= 0 && token < capacity, "zip_gather: buffer index " + token + " outside the ring");
+                    x = windowAt(window, capacity, headDimension, firstBufferPosition + token, c);
+                }
+                putFloat(staging, (long) row * width + c, x);
+            }
+        }
+    }
+
+    /** zip_fit_channels: per channel, fp16 min and (max − min) / (2^bits − 1) over the rows. */
+    private void zipFitChannels(Args a, Launch launch) {
+        DevicePointer rows = a.pointer(0);
+        int width = a.integer(1);
+        int count = a.integer(2);
+        int bits = a.integer(3);
+        DevicePointer minimums = a.pointer(4);
+        DevicePointer steps = a.pointer(5);
+        coversElements(launch, width);
+        for (int c = 0; c < width; c++) {
+            float low = Float.POSITIVE_INFINITY;
+            float high = Float.NEGATIVE_INFINITY;
+            for (int row = 0; row < count; row++) {
+                float x = getFloat(rows, (long) row * width + c);
+                low = Math.min(low, x);
+                high = Math.max(high, x);
+            }
+            putHalf(minimums, c, low);
+            putHalf(steps, c, (high - low) / ((1 << bits) - 1));
+        }
+    }
+
+    /** zip_channel_scales: sqrt(max |x|) per channel, rounded to fp16, 0 stored as 1. */
+    private void zipChannelScales(Args a, Launch launch) {
+        DevicePointer rows = a.pointer(0);
+        int width = a.integer(1);
+        int count = a.integer(2);
+        DevicePointer channelScales = a.pointer(3);
+        coversElements(launch, width);
+        for (int c = 0; c < width; c++) {
+            float largest = 0f;
+            for (int row = 0; row < count; row++) {
+                largest = Math.max(largest, Math.abs(getFloat(rows, (long) row * width + c)));
+            }
+            short scale = Float.floatToFloat16((float) Math.sqrt(largest));
+            putHalfBits(channelScales, c, Float.float16ToFloat(scale) == 0f ? Float.floatToFloat16(1f) : scale);
+        }
+    }
+
+    /** zip_fit_rows: per row, fp16 min and step over the channels divided by their scales. */
+    private void zipFitRows(Args a, Launch launch) {
+        DevicePointer rows = a.pointer(0);
+        int width = a.integer(1);
+        int bits = a.integer(2);
+        DevicePointer channelScales = a.pointer(3);
+        DevicePointer minimums = a.pointer(4);
+        DevicePointer steps = a.pointer(5);
+        for (int row = 0; row < launch.gridX(); row++) {
+            float low = Float.POSITIVE_INFINITY;
+            float high = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < width; c++) {
+                float scaled = getFloat(rows, (long) row * width + c) / getHalf(channelScales, c);
+                low = Math.min(low, scaled);
+                high = Math.max(high, scaled);
+            }
+            putHalf(minimums, row, low);
+            putHalf(steps, row, (high - low) / ((1 << bits) - 1));
+        }
+    }
+
+    /** zip_pack_rows: pack_row over staging rows, per-channel or per-row (scaled) parameters. */
+    private void zipPackRows(Args a, Launch launch) {
+        DevicePointer rows = a.pointer(0);
+        int width = a.integer(1);
+        int bits = a.integer(2);
+        boolean perRow = a.integer(3) != 0;
+        DevicePointer channelScales = a.pointer(4);
+        DevicePointer minimums = a.pointer(5);
+        DevicePointer steps = a.pointer(6);
+        DevicePointer codes = a.pointer(7);
+        int rowBytes = Math.ceilDiv(width * bits, 8);
+        requirePlanar(bits, rowBytes, width);
+        float maxCode = (1 << bits) - 1;
+        for (int row = 0; row < launch.gridX(); row++) {
+            for (int b = 0; b < rowBytes; b++) {
+                int packed = 0;
+                for (int plane = 0; plane < 8 / bits; plane++) {
+                    int c = plane * rowBytes + b;
+                    if (c < width) {
+                        int parameter = perRow ? row : c;
+                        float x = getFloat(rows, (long) row * width + c);
+                        if (perRow) {
+                            x /= getHalf(channelScales, c);
+                        }
+                        packed |= quantizeCode(x, getHalf(minimums, parameter), getHalf(steps, parameter), maxCode)
+                                << (plane * bits);
+                    }
+                }
+                putByte(codes, (long) row * rowBytes + b, (byte) packed);
             }
         }
     }

@@ -153,11 +153,15 @@ class EmulatedForwardPassTest {
             try (var fp16 = pass.createCache("fp16", geometry); var zipcache = pass.createCache("zipcache", geometry);
                  var kivi = pass.createCache("kivi:bits=4", geometry);
                  var threeBitKivi = pass.createCache("kivi:bits=3", geometry);
-                 var earlyKivi = pass.createCache("kivi:timing=before-attention", geometry)) {
+                 var earlyKivi = pass.createCache("kivi:timing=before-attention", geometry);
+                 var threeBitZip = pass.createCache("zipcache:low-bits=3", geometry);
+                 var cstKeys = pass.createCache("zipcache:key-mode=cst", geometry)) {
                 assertThat(fp16).isInstanceOf(CudaKvCache.class);
                 assertThat(kivi).isInstanceOf(CudaKiviCache.class);
-                assertThat(List.of(zipcache, threeBitKivi, earlyKivi))
-                        .noneMatch(cache -> cache instanceof CudaKvCache || cache instanceof CudaKiviCache);
+                assertThat(zipcache).isInstanceOf(CudaZipCache.class);
+                assertThat(List.of(threeBitKivi, earlyKivi, threeBitZip, cstKeys))
+                        .noneMatch(cache -> cache instanceof CudaKvCache || cache instanceof CudaKiviCache
+                                || cache instanceof CudaZipCache);
             }
             assertThatThrownBy(() -> pass.createCache("kivi:residual=33", geometry))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiple of 'group'");
@@ -167,11 +171,11 @@ class EmulatedForwardPassTest {
     }
 
     /**
-     * The host-cache path: zipcache (and any other CPU cache) with the weights on the device. Its prefill attends in
+     * The host-cache path: 3-bit zipcache (and any other CPU cache) with the weights on the device. Its prefill attends in
      * full precision and scores probe rows; its decode reads the compressed store, all on the CPU.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"fp32", "zipcache", "kivi:bits=3"})
+    @ValueSource(strings = {"fp32", "zipcache:low-bits=3", "kivi:bits=3"})
     void hostCachesMatchTheCpuBackend(String spec) throws IOException {
         try (Model model = Model.load(model(GgmlType.F32)); EmulatedDevice device = new EmulatedDevice()) {
             ForwardComparison.compare(device, model.config(), model.weights(), ForwardComparison.prompt(model, PROMPT),
@@ -203,6 +207,30 @@ class EmulatedForwardPassTest {
             assertThat(kernels).contains("kv_append_f16", "attention_prefill_f16", "kivi_pack_keys",
                     "kivi_pack_values", "attention_rows_kivi", "attention_split_kivi", "attention_merge_f16",
                     "kv_window_move_f16");
+            assertThat(device.liveAllocations()).as("everything freed").isZero();
+        }
+    }
+
+    /**
+     * ZipCache's store on the device against the CPU's zipcache cache: a prompt in batches of 20 (tiled fp16
+     * attention; probe queries kept), saliency from the probe rows' scores at its end, 40 decode steps over both
+     * precision groups (split over positions of 16) with a streaming re-compression every {@code interval} steps, a
+     * follow-up prompt (probes scored over the store), 40 more steps, and scoring from a rewound cache. Stats must be
+     * equal after every step; logits within the lossy-cache bound, greedy choices the CPU's (ForwardComparison).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"zipcache", "zipcache:interval=16", "zipcache:interval=8,saliency=normalized,high-bits=8"})
+    void zipcacheDeviceCacheMatchesTheCpuCache(String spec) throws IOException {
+        try (Model model = Model.load(model(GgmlType.F32)); EmulatedDevice device = new EmulatedDevice()) {
+            ForwardComparison.Result result = ForwardComparison.compare(device, model.config(), model.weights(),
+                    ForwardComparison.prompt(model, PROMPT), 20, 40, 16, spec, PROMPT);
+            System.out.printf("%s on the emulated device: worst logit difference %.3g (%.0f%% of the allowed)%n",
+                    spec, result.worstDifference(), 100 * result.worstShare());
+            Set<String> kernels = device.launches().stream().map(Launch::kernel).collect(Collectors.toSet());
+            assertThat(kernels).contains("kv_append_f16", "attention_prefill_f16", "zip_keep_probe_queries",
+                    "zip_probe_softmax", "zip_probe_scores", "zip_gather", "zip_fit_channels", "zip_channel_scales",
+                    "zip_fit_rows", "zip_pack_rows", "attention_rows_zip", "attention_split_zip",
+                    "attention_merge_f16");
             assertThat(device.liveAllocations()).as("everything freed").isZero();
         }
     }

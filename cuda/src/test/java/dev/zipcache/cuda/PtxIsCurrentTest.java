@@ -25,7 +25,9 @@ class PtxIsCurrentTest {
             "gemm_bf16", "gemm_q8_0", "gemm_q4_0", "rms_norm", "rope", "swiglu", "add_in_place", "add_bias",
             "kv_append_f16", "attention_rows_f16", "attention_prefill_f16", "attention_split_f16",
             "attention_merge_f16", "kv_window_move_f16", "kivi_pack_keys", "kivi_pack_values", "attention_rows_kivi",
-            "attention_split_kivi");
+            "attention_split_kivi", "attention_rows_zip", "attention_split_zip", "zip_keep_probe_queries",
+            "zip_probe_softmax", "zip_probe_scores", "zip_gather", "zip_fit_channels", "zip_channel_scales",
+            "zip_fit_rows", "zip_pack_rows");
 
     @Test
     void committedPtxHasEveryKernel() {
