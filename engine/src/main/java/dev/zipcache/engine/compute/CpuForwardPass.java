@@ -39,6 +39,8 @@ public final class CpuForwardPass implements ForwardPass {
     private final float[] projected;
     private final float[] gate;
     private final float[] up;
+    /** The batch's input transposed for {@link TokenPanels}, shared by the threads of one product. */
+    private final float[] panel;
     private final float[] lastLogits;
 
     private final MatmulTask matmul = new MatmulTask();
@@ -60,6 +62,8 @@ public final class CpuForwardPass implements ForwardPass {
         projected = new float[maxBatch * width];
         gate = new float[maxBatch * config.feedForwardLength()];
         up = new float[maxBatch * config.feedForwardLength()];
+        int widestInput = Math.max(width, Math.max(config.queryWidth(), config.feedForwardLength()));
+        panel = new float[maxBatch >= TokenPanels.MINIMUM_BATCH ? widestInput * TokenPanels.stride(maxBatch) : 0];
         lastLogits = new float[config.vocabularySize()];
     }
 
@@ -119,8 +123,8 @@ public final class CpuForwardPass implements ForwardPass {
                     config.rmsEpsilon());
         }
         multiply(layerWeights.queryProjection(), normalized, rows, queries);
-        multiply(layerWeights.keyProjection(), normalized, rows, keys);
-        multiply(layerWeights.valueProjection(), normalized, rows, values);
+        multiply(layerWeights.keyProjection(), normalized, rows, keys, true);
+        multiply(layerWeights.valueProjection(), normalized, rows, values, true);
         if (layerWeights.queryBias() != null) {
             Kernels.addBias(queries, layerWeights.queryBias(), rows);
             Kernels.addBias(keys, layerWeights.keyBias(), rows);
@@ -142,7 +146,7 @@ public final class CpuForwardPass implements ForwardPass {
                     config.rmsEpsilon());
         }
         multiply(layerWeights.gateProjection(), normalized, rows, gate);
-        multiply(layerWeights.upProjection(), normalized, rows, up);
+        multiply(layerWeights.upProjection(), normalized, rows, up, true);
         Kernels.swiGlu(gate, up, 0, rows * config.feedForwardLength());
         multiply(layerWeights.downProjection(), gate, rows, projected);
         Kernels.add(residual, projected, rows * width);
@@ -171,7 +175,18 @@ public final class CpuForwardPass implements ForwardPass {
 
     /** out[b, r] = Σ_c W[r, c] · in[b, c] for {@code batch} rows of input. */
     private void multiply(WeightMatrix matrix, float[] input, int batch, float[] output) {
-        matmul.set(matrix, input, batch, output);
+        multiply(matrix, input, batch, output, false);
+    }
+
+    /**
+     * {@link #multiply(WeightMatrix, float[], int, float[])}; {@code panelReady} says that the previous product had
+     * the same input, whose token panel (the transposed batch) can then be reused.
+     */
+    private void multiply(WeightMatrix matrix, float[] input, int batch, float[] output, boolean panelReady) {
+        if (batch >= TokenPanels.MINIMUM_BATCH && !panelReady) {
+            TokenPanels.transpose(input, batch, matrix.columns(), panel);
+        }
+        matmul.set(matrix, input, batch, output, panel);
         long work = (long) matrix.rows() * matrix.columns() * batch;
         if (work < PARALLEL_THRESHOLD) {
             matmul.run(0, matrix.rows());
@@ -194,17 +209,26 @@ public final class CpuForwardPass implements ForwardPass {
         private static final int DECODED_BLOCK_FLOATS = 128 * 1024;
         private static final ThreadLocal<float[]> SCRATCH_ROWS = ThreadLocal.withInitial(() -> new float[0]);
         private static final ThreadLocal<float[]> TILE_OUTPUT = ThreadLocal.withInitial(() -> new float[16]);
+        private static final ThreadLocal<float[]> PANEL_SCRATCH =
+                ThreadLocal.withInitial(() -> new float[TokenPanels.scratchFloats()]);
+        /**
+         * Floats of decoded weight rows per block of the panel product: 256 KiB, so that the block and a tile's panel
+         * (48 tokens of 2,048 columns: 384 KiB) share a current x86 core's 1 MiB L2 cache.
+         */
+        private static final int PANEL_BLOCK_FLOATS = 64 * 1024;
 
         private WeightMatrix matrix;
         private float[] input;
         private int batch;
         private float[] output;
+        private float[] panel;
 
-        void set(WeightMatrix matrix, float[] input, int batch, float[] output) {
+        void set(WeightMatrix matrix, float[] input, int batch, float[] output, float[] panel) {
             this.matrix = matrix;
             this.input = input;
             this.batch = batch;
             this.output = output;
+            this.panel = panel;
         }
 
         @Override
@@ -217,6 +241,10 @@ public final class CpuForwardPass implements ForwardPass {
                 for (int b = 0; b < batch; b++) {
                     matrix.dotRows(start, end - start, input, b * columns, output, b * rows + start);
                 }
+                return;
+            }
+            if (batch >= TokenPanels.MINIMUM_BATCH) {
+                multiplyPanels(start, end, rows, columns);
                 return;
             }
             // Prefill: decode a block of weight rows into floats once, a block sized to stay in the core's L2 cache,
@@ -252,6 +280,38 @@ public final class CpuForwardPass implements ForwardPass {
                 }
                 for (int row = tiledEnd; row < blockEnd; row++) {
                     for (b = 0; b < batch; b++) {
+                        output[b * rows + row] =
+                                FloatDot.dot(decoded, (row - blockStart) * columns, input, b * columns, columns);
+                    }
+                }
+            }
+        }
+
+        /**
+         * Prefill of a large batch ({@link TokenPanels}): a block of weight rows is decoded into floats once, then
+         * the token tiles sweep it, each tile's panel staying in the cache across the block's rows. Leftover rows
+         * (fewer than 4) go token by token.
+         */
+        private void multiplyPanels(int start, int end, int rows, int columns) {
+            int blockRows = Math.max(TokenPanels.ROWS, PANEL_BLOCK_FLOATS / columns / TokenPanels.ROWS
+                    * TokenPanels.ROWS);
+            float[] decoded = scratchRows(Math.min(blockRows, end - start) * columns);
+            float[] tileSums = PANEL_SCRATCH.get();
+            int stride = TokenPanels.stride(batch);
+            for (int blockStart = start; blockStart < end; blockStart += blockRows) {
+                int blockEnd = Math.min(end, blockStart + blockRows);
+                for (int row = blockStart; row < blockEnd; row++) {
+                    matrix.dequantizeRow(row, decoded, (row - blockStart) * columns);
+                }
+                int tiledEnd = blockStart + (blockEnd - blockStart) / TokenPanels.ROWS * TokenPanels.ROWS;
+                for (int token = 0; token < stride; token += TokenPanels.TILE_TOKENS) {
+                    for (int row = blockStart; row < tiledEnd; row += TokenPanels.ROWS) {
+                        TokenPanels.multiply4(decoded, (row - blockStart) * columns, columns, panel, batch, token,
+                                output, rows, row, tileSums);
+                    }
+                }
+                for (int row = tiledEnd; row < blockEnd; row++) {
+                    for (int b = 0; b < batch; b++) {
                         output[b * rows + row] =
                                 FloatDot.dot(decoded, (row - blockStart) * columns, input, b * columns, columns);
                     }
