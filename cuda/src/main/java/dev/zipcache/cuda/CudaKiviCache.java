@@ -15,10 +15,9 @@ import java.util.TreeMap;
  * of keys and every value older than the newest {@code residual} are quantized by kernels. {@link CudaForwardPass}
  * appends and attends with kernels; the packed arrays are sized for the whole context at creation.
  */
-final class CudaKiviCache implements KvCache {
+final class CudaKiviCache extends DeviceKvCache {
 
     private final Device device;
-    private final KvCacheGeometry geometry;
     private final KiviLayout layout;
     private final DevicePointer keyCodes;
     private final DevicePointer keyMinimums;
@@ -30,14 +29,13 @@ final class CudaKiviCache implements KvCache {
     private final long codeLayerBytes;
     private final long keyParameterLayerBytes;
     private final long valueParameterLayerBytes;
-    private int length;
     private int quantizedKeys;
     private int quantizedValues;
     private boolean closed;
 
     CudaKiviCache(Device device, KvCacheGeometry geometry, KiviLayout layout) {
+        super("kivi", geometry);
         this.device = device;
-        this.geometry = geometry;
         this.layout = layout;
         int layers = geometry.layers();
         long maxTokens = geometry.maxTokens();
@@ -127,44 +125,15 @@ final class CudaKiviCache implements KvCache {
      */
     void reserve(int count) {
         checkOpen();
-        if (length + count > geometry.maxTokens()) {
-            throw new IllegalStateException("the KV cache holds at most " + geometry.maxTokens() + " tokens; "
-                    + length + " + " + count + " do not fit");
-        }
+        checkRoom(count);
         window.holdFor(Math.min(quantizedKeys, quantizedValues), length, count);
-    }
-
-    @Override
-    public KvCacheGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
-    public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
-        throw new UnsupportedOperationException("the CUDA kivi cache lives in device memory; only the CUDA forward "
-                + "pass appends to it");
-    }
-
-    @Override
-    public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
-                       int firstPosition, float[] output, int outputOffset) {
-        throw new UnsupportedOperationException("the CUDA kivi cache lives in device memory; only the CUDA forward "
-                + "pass attends over it");
     }
 
     /** KIVI's code quantizes after a decode step's attention (the CPU cache's default timing). */
     @Override
     public void commit(int count, AttentionKind kind) {
         checkOpen();
-        if (length + count > geometry.maxTokens()) {
-            throw new IllegalStateException("commit of " + count + " tokens beyond the KV cache's "
-                    + geometry.maxTokens());
-        }
+        checkRoom(count);
         length += count;
         if (kind == AttentionKind.DECODE) {
             compress();

@@ -1,6 +1,5 @@
 package dev.zipcache.cuda;
 
-import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
 
@@ -10,22 +9,20 @@ import dev.zipcache.spi.KvCacheStats;
  * host-array {@link #append} and {@link #attend} of the SPI are not available, since the tensors never leave the GPU.
  * Stats count the committed tokens as the CPU's fp16 cache does.
  */
-final class CudaKvCache implements KvCache {
+final class CudaKvCache extends DeviceKvCache {
 
     /** The cache spec this class implements. */
     static final String SPEC = "fp16";
 
     private final Device device;
-    private final KvCacheGeometry geometry;
     private final DevicePointer keys;
     private final DevicePointer values;
     private final long layerBytes;
-    private int length;
     private boolean closed;
 
     CudaKvCache(Device device, KvCacheGeometry geometry) {
+        super(SPEC, geometry);
         this.device = device;
-        this.geometry = geometry;
         this.layerBytes = (long) geometry.kvHeads() * geometry.maxTokens() * geometry.headDimension() * Short.BYTES;
         this.keys = device.allocate(layerBytes * geometry.layers());
         DevicePointer allocatedValues;
@@ -55,41 +52,6 @@ final class CudaKvCache implements KvCache {
     /** Bytes of device memory this cache holds (the whole context's worth). */
     long allocatedBytes() {
         return 2 * layerBytes * geometry.layers();
-    }
-
-    @Override
-    public KvCacheGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public int length() {
-        return length;
-    }
-
-    /**
-     * Checks that {@code count} more tokens fit.
-     *
-     * @throws IllegalStateException when they would exceed the geometry's tokens
-     */
-    void checkRoom(int count) {
-        if (length + count > geometry.maxTokens()) {
-            throw new IllegalStateException("the KV cache holds at most " + geometry.maxTokens() + " tokens; "
-                    + length + " + " + count + " do not fit");
-        }
-    }
-
-    @Override
-    public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
-        throw new UnsupportedOperationException("the CUDA fp16 cache lives in device memory; only the CUDA forward "
-                + "pass appends to it");
-    }
-
-    @Override
-    public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
-                       int firstPosition, float[] output, int outputOffset) {
-        throw new UnsupportedOperationException("the CUDA fp16 cache lives in device memory; only the CUDA forward "
-                + "pass attends over it");
     }
 
     @Override

@@ -32,10 +32,9 @@ import java.util.stream.IntStream;
  * <p>The packed groups are sized for the whole context at creation (both groups at full length: the split is only
  * known as tokens arrive); the fp32 staging rows of a compression grow as needed.
  */
-final class CudaZipCache implements KvCache {
+final class CudaZipCache extends DeviceKvCache {
 
     private final Device device;
-    private final KvCacheGeometry geometry;
     private final ZipLayout layout;
     private final List<DevicePointer> allocations = new ArrayList<>();
     private final DevicePointer[] codes = new DevicePointer[4];
@@ -57,7 +56,6 @@ final class CudaZipCache implements KvCache {
     private DevicePointer scores;
     private long scoreCount;
     private ProbePlan plan;
-    private int length;
     private int salientRows;
     private int regularRows;
     private int decodeSteps;
@@ -70,8 +68,8 @@ final class CudaZipCache implements KvCache {
     private static final int REGULAR_VALUES = 3;
 
     CudaZipCache(Device device, KvCacheGeometry geometry, ZipLayout layout) {
+        super("zipcache", geometry);
         this.device = device;
-        this.geometry = geometry;
         this.layout = layout;
         long maxTokens = geometry.maxTokens();
         int width = layout.width();
@@ -171,10 +169,7 @@ final class CudaZipCache implements KvCache {
      */
     void reserve(int count, AttentionKind kind) {
         checkOpen();
-        if (length + count > geometry.maxTokens()) {
-            throw new IllegalStateException("the KV cache holds at most " + geometry.maxTokens() + " tokens; "
-                    + length + " + " + count + " do not fit");
-        }
+        checkRoom(count);
         window.holdFor(storedTokens(), length, count);
         if (kind == AttentionKind.PREFILL && (plan == null || plan.length != length + count)) {
             releasePlan();
@@ -229,37 +224,11 @@ final class CudaZipCache implements KvCache {
         return (float) (1.0 / Math.sqrt(geometry.headDimension()));
     }
 
-    @Override
-    public KvCacheGeometry geometry() {
-        return geometry;
-    }
-
-    @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
-    public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
-        throw new UnsupportedOperationException("the CUDA zipcache cache lives in device memory; only the CUDA "
-                + "forward pass appends to it");
-    }
-
-    @Override
-    public void attend(int layer, int kvHead, AttentionKind kind, float[] queries, int queriesOffset, int rows,
-                       int firstPosition, float[] output, int outputOffset) {
-        throw new UnsupportedOperationException("the CUDA zipcache cache lives in device memory; only the CUDA "
-                + "forward pass attends over it");
-    }
-
     /** The CPU cache's cadence: every {@code interval} decode steps after a prompt, the window is compressed. */
     @Override
     public void commit(int count, AttentionKind kind) {
         checkOpen();
-        if (length + count > geometry.maxTokens()) {
-            throw new IllegalStateException("commit of " + count + " tokens beyond the KV cache's "
-                    + geometry.maxTokens());
-        }
+        checkRoom(count);
         length += count;
         if (kind == AttentionKind.DECODE && storedTokens() > 0) {
             decodeSteps += count;
