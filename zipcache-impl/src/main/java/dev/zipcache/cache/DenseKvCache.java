@@ -26,7 +26,7 @@ final class DenseKvCache extends StepKvCache {
         }
     }
 
-    /** Tokens added to a head's storage at a time. */
+    /** The smallest step of a head's storage, in tokens; it grows by a quarter of its size when that is more. */
     static final int GROWTH_TOKENS = 256;
 
     private final Precision precision;
@@ -62,7 +62,10 @@ final class DenseKvCache extends StepKvCache {
         int start = reserve(layer, count);
         int end = start + count;
         if (end > capacity) {
-            int grown = Math.min(geometry.maxTokens(), (end + GROWTH_TOKENS - 1) / GROWTH_TOKENS * GROWTH_TOKENS);
+            // A quarter more each time (at least GROWTH_TOKENS): growing by a fixed step copied the whole store at
+            // every step, O(L²) bytes for a long prompt (8.6 GB of copies and garbage for a 32k prompt on attn-heavy).
+            int wanted = Math.max(end, capacity + capacity / 4);
+            int grown = Math.min(geometry.maxTokens(), (wanted + GROWTH_TOKENS - 1) / GROWTH_TOKENS * GROWTH_TOKENS);
             for (int layerIndex = 0; layerIndex < geometry.layers(); layerIndex++) {
                 for (int head = 0; head < geometry.kvHeads(); head++) {
                     this.keys[layerIndex][head].resize(grown);
