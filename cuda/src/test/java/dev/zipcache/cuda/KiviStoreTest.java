@@ -1,5 +1,10 @@
 package dev.zipcache.cuda;
 
+import static dev.zipcache.cuda.StoreInputs.append;
+import static dev.zipcache.cuda.StoreInputs.halves;
+import static dev.zipcache.cuda.StoreInputs.tokens;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.zipcache.quantize.ChannelwiseQuantizer;
 import dev.zipcache.quantize.CodePacking;
 import dev.zipcache.quantize.GroupParameters;
@@ -10,16 +15,13 @@ import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.Providers;
 import dev.zipcache.spi.Spec;
 import dev.zipcache.spi.SpecOptions;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link CudaKiviCache} on {@link EmulatedDevice} against the CPU on identical inputs, with no forward pass in
@@ -57,7 +59,7 @@ class KiviStoreTest {
             }
             cache.reserve(tokens);
             for (int layer = 0; layer < geometry.layers(); layer++) {
-                append(device, cache, layer, keys[layer], values[layer], 0, tokens);
+                append(device, cache.window(), cache.geometry(), layer, keys[layer], values[layer], 0, tokens);
             }
             cache.commit(tokens, KvCache.AttentionKind.PREFILL);
             cache.endPrefill();
@@ -152,7 +154,7 @@ class KiviStoreTest {
                     for (int kvHead = 0; kvHead < geometry.kvHeads(); kvHead++) {
                         cpu.attend(layer, kvHead, kind, query, 0, rows, position, expected, 0);
                     }
-                    append(device, cache, layer, keys, values, position, rows);
+                    append(device, cache.window(), cache.geometry(), layer, keys, values, position, rows);
                     device.upload(queries, query, rows * queryWidth);
                     DeviceWindow window = cache.window();
                     device.launch(KernelLaunches.attentionKivi(queries, window.keys(layer), window.values(layer),
@@ -193,39 +195,6 @@ class KiviStoreTest {
 
     private static KiviLayout layout(String spec, KvCacheGeometry geometry) {
         return KiviLayout.of(Providers.kvCaches().resolve(Spec.parse(spec)), geometry).orElseThrow();
-    }
-
-    /** Appends through the kernel the forward pass uses, into the window's ring. */
-    private static void append(EmulatedDevice device, CudaKiviCache cache, int layer, float[] keys, float[] values,
-                               int position, int rows) {
-        DevicePointer keyBuffer = device.allocate((long) keys.length * Float.BYTES);
-        DevicePointer valueBuffer = device.allocate((long) values.length * Float.BYTES);
-        device.upload(keyBuffer, keys, keys.length);
-        device.upload(valueBuffer, values, values.length);
-        KvCacheGeometry geometry = cache.geometry();
-        device.launch(KernelLaunches.kvAppend(keyBuffer, valueBuffer, rows, geometry.kvHeads(),
-                geometry.headDimension(), cache.window().capacity(), position, cache.window().keys(layer),
-                cache.window().values(layer)));
-        device.free(keyBuffer);
-        device.free(valueBuffer);
-    }
-
-    /** Gaussian tokens with channels of different magnitudes, as keys have (what channelwise quantization is for). */
-    private static float[] tokens(Random random, int count, int width) {
-        float[] values = new float[count * width];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) (random.nextGaussian() * (1 + i % width % 5));
-        }
-        return values;
-    }
-
-    /** The tokens as the caches store them before quantizing: rounded to fp16. */
-    private static float[] halves(float[] values) {
-        float[] rounded = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            rounded[i] = Float.float16ToFloat(Float.floatToFloat16(values[i]));
-        }
-        return rounded;
     }
 
     private static int[] codes(MinMaxQuantizedBlock block, int row, int width) {
