@@ -2,6 +2,7 @@ package dev.zipcache.cuda;
 
 import dev.zipcache.engine.compute.ComputePool;
 import dev.zipcache.engine.compute.ForwardPass;
+import dev.zipcache.engine.compute.RopeTable;
 import dev.zipcache.engine.model.ModelConfig;
 import dev.zipcache.engine.model.RopeStyle;
 import dev.zipcache.spi.KvCache;
@@ -157,7 +158,7 @@ final class CudaForwardPass implements ForwardPass {
     public float[] forward(int[] tokens, int offset, int count, KvCache cache, KvCache.AttentionKind kind,
                            boolean allLogits) {
         if (count <= 0) {
-            throw new IllegalArgumentException("nothing to run: " + count + " tokens");
+            throw new IllegalArgumentException("nothing to run: " + count + " tokens"); // before any reservation
         }
         CudaKvCache deviceCache = null;
         if (cache instanceof CudaKvCache onDevice) {
@@ -177,22 +178,10 @@ final class CudaForwardPass implements ForwardPass {
             }
             zip.reserve(count, kind);
         }
-        if (cache.length() + count > config.contextLength()) {
-            throw new IllegalArgumentException("sequence of " + (cache.length() + count)
-                    + " tokens exceeds the model's context of " + config.contextLength());
-        }
-        float[] result = allLogits ? new float[count * config.vocabularySize()] : lastLogits;
-        for (int done = 0; done < count; ) {
-            int batch = Math.min(maxBatch, count - done);
-            boolean wantLogits = allLogits || done + batch == count;
-            runBatch(tokens, offset + done, batch, cache, deviceCache, kind, wantLogits ? result : null,
-                    allLogits ? done : -1);
-            done += batch;
-        }
-        if (kind == KvCache.AttentionKind.PREFILL) {
-            cache.endPrefill();
-        }
-        return result;
+        CudaKvCache onDevice = deviceCache;
+        return ForwardPass.inBatches(offset, count, maxBatch, config, cache, kind, allLogits, lastLogits,
+                (first, rows, logits, firstLogitRow) -> runBatch(tokens, first, rows, cache, onDevice, kind, logits,
+                        firstLogitRow));
     }
 
     /** @param deviceCache {@code cache} when it is the device cache, null for a host cache */
@@ -212,8 +201,8 @@ final class CudaForwardPass implements ForwardPass {
         device.launch(KernelLaunches.embed(weights.tokenEmbedding(), tokenIds, rows, residual));
         RopeTable table = rope;
         table.prepare(position, rows);
-        device.upload(cosines, table.cosines, rows * table.pairs());
-        device.upload(sines, table.sines, rows * table.pairs());
+        device.upload(cosines, table.cosines(), rows * table.pairs());
+        device.upload(sines, table.sines(), rows * table.pairs());
         for (int layer = 0; layer < config.layers(); layer++) {
             DeviceWeights.Layer weightsOfLayer = weights.layers().get(layer);
             attentionBlock(layer, weightsOfLayer, rows, position, cache, deviceCache, kind);

@@ -70,25 +70,9 @@ public final class CpuForwardPass implements ForwardPass {
     @Override
     public float[] forward(int[] tokens, int offset, int count, KvCache cache, KvCache.AttentionKind kind,
                            boolean allLogits) {
-        if (count <= 0) {
-            throw new IllegalArgumentException("nothing to run: " + count + " tokens");
-        }
-        if (cache.length() + count > config.contextLength()) {
-            throw new IllegalArgumentException("sequence of " + (cache.length() + count)
-                    + " tokens exceeds the model's context of " + config.contextLength());
-        }
-        float[] logits = allLogits ? new float[count * config.vocabularySize()] : lastLogits;
-        for (int done = 0; done < count; ) {
-            int batch = Math.min(maxBatch, count - done);
-            boolean wantLogits = allLogits || done + batch == count;
-            runBatch(tokens, offset + done, batch, cache, kind, wantLogits ? logits : null,
-                    allLogits ? done : -1);
-            done += batch;
-        }
-        if (kind == KvCache.AttentionKind.PREFILL) {
-            cache.endPrefill();
-        }
-        return logits;
+        return ForwardPass.inBatches(offset, count, maxBatch, config, cache, kind, allLogits, lastLogits,
+                (first, rows, logits, firstLogitRow) -> runBatch(tokens, first, rows, cache, kind, logits,
+                        firstLogitRow));
     }
 
     private void runBatch(int[] tokens, int offset, int rows, KvCache cache, KvCache.AttentionKind kind,

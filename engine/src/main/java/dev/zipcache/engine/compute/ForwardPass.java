@@ -1,5 +1,6 @@
 package dev.zipcache.engine.compute;
 
+import dev.zipcache.engine.model.ModelConfig;
 import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.Providers;
@@ -22,6 +23,42 @@ public interface ForwardPass extends AutoCloseable {
      * @return the logits; for {@code allLogits == false} a buffer reused by the next call
      */
     float[] forward(int[] tokens, int offset, int count, KvCache cache, KvCache.AttentionKind kind, boolean allLogits);
+
+    /** One batch of {@link #forward}: {@code rows} tokens from {@code offset}; {@code logits} null when not wanted. */
+    @FunctionalInterface
+    interface BatchStep {
+        /** @param firstLogitRow where the batch's rows go in {@code logits} for all logits, or −1 for the last only */
+        void run(int offset, int rows, float[] logits, int firstLogitRow);
+    }
+
+    /**
+     * The part of {@link #forward} every backend shares: checks the count and the model's context, runs the tokens in
+     * batches of at most {@code maxBatch} (only the batches whose logits are returned compute them), and ends a
+     * prompt.
+     *
+     * @param lastLogits the buffer returned when {@code allLogits} is false
+     */
+    static float[] inBatches(int offset, int count, int maxBatch, ModelConfig config, KvCache cache,
+                             KvCache.AttentionKind kind, boolean allLogits, float[] lastLogits, BatchStep step) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("nothing to run: " + count + " tokens");
+        }
+        if (cache.length() + count > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + (cache.length() + count)
+                    + " tokens exceeds the model's context of " + config.contextLength());
+        }
+        float[] logits = allLogits ? new float[count * config.vocabularySize()] : lastLogits;
+        for (int done = 0; done < count; ) {
+            int batch = Math.min(maxBatch, count - done);
+            boolean wantLogits = allLogits || done + batch == count;
+            step.run(offset + done, batch, wantLogits ? logits : null, allLogits ? done : -1);
+            done += batch;
+        }
+        if (kind == KvCache.AttentionKind.PREFILL) {
+            cache.endPrefill();
+        }
+        return logits;
+    }
 
     /**
      * Creates the KV cache this pass runs with: by default any cache on the class path, chosen by its spec string. A

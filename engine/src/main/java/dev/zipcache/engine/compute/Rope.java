@@ -12,39 +12,24 @@ final class Rope {
 
     private final RopeStyle style;
     private final int headDimension;
-    private final int pairs;
-    private final float[] frequencies;
-    private final float[] cosines;
-    private final float[] sines;
+    private final RopeTable table;
 
     Rope(ModelConfig config, float[] frequencyDivisors, int maxBatch) {
         this.style = config.architecture().ropeStyle();
         this.headDimension = config.headDimension();
-        this.pairs = config.ropeDimensions() / 2;
-        this.frequencies = new float[pairs];
-        for (int i = 0; i < pairs; i++) {
-            // Single precision as llama2.c computes it, so greedy tokens match its reference.
-            float frequency = (float) (1.0 / Math.pow(config.ropeBase(), (2.0 * i) / config.ropeDimensions()));
-            frequencies[i] = frequencyDivisors == null ? frequency : frequency / frequencyDivisors[i];
-        }
-        this.cosines = new float[maxBatch * pairs];
-        this.sines = new float[maxBatch * pairs];
+        this.table = new RopeTable(config, frequencyDivisors, maxBatch);
     }
 
     /** Computes the rotation of rows at positions {@code firstPosition .. firstPosition + rows − 1}. */
     void prepare(int firstPosition, int rows) {
-        for (int row = 0; row < rows; row++) {
-            float position = firstPosition + row;
-            for (int i = 0; i < pairs; i++) {
-                float angle = position * frequencies[i];
-                cosines[row * pairs + i] = (float) Math.cos(angle);
-                sines[row * pairs + i] = (float) Math.sin(angle);
-            }
-        }
+        table.prepare(firstPosition, rows);
     }
 
     /** Rotates every head of {@code rows} rows of {@code heads} heads in place. */
     void apply(float[] vectors, int rows, int heads) {
+        int pairs = table.pairs();
+        float[] cosines = table.cosines();
+        float[] sines = table.sines();
         int half = style == RopeStyle.HALVES ? pairs : 0;
         for (int row = 0; row < rows; row++) {
             for (int head = 0; head < heads; head++) {

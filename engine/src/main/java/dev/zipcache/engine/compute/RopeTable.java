@@ -1,20 +1,22 @@
-package dev.zipcache.cuda;
+package dev.zipcache.engine.compute;
 
 import dev.zipcache.engine.model.ModelConfig;
 
 /**
- * The cos/sin of each (row, frequency) of a batch, computed on the host exactly as the CPU backend's {@code Rope} does
- * (single-precision frequencies and angles, double-precision cos/sin rounded to float) and uploaded, so that both
- * backends rotate by bit-identical factors.
+ * The cos/sin of each (row, frequency) of a batch: θ_i = base^(−2i/ropeDimensions) / divisor_i in single precision, as
+ * llama2.c computes it (so greedy tokens match its reference), and cos/sin of {@code position · θ_i} in double
+ * precision rounded to float. The CPU's {@link Rope} rotates with it; a device backend uploads it, so that every
+ * backend rotates by bit-identical factors.
  */
-final class RopeTable {
+public final class RopeTable {
 
     private final int pairs;
     private final float[] frequencies;
-    final float[] cosines;
-    final float[] sines;
+    private final float[] cosines;
+    private final float[] sines;
 
-    RopeTable(ModelConfig config, float[] frequencyDivisors, int maxBatch) {
+    /** @param frequencyDivisors Llama 3.1's {@code rope_freqs} or linear scaling per pair; null for none */
+    public RopeTable(ModelConfig config, float[] frequencyDivisors, int maxBatch) {
         this.pairs = config.ropeDimensions() / 2;
         this.frequencies = new float[pairs];
         for (int i = 0; i < pairs; i++) {
@@ -26,12 +28,12 @@ final class RopeTable {
     }
 
     /** Rotation pairs per head. */
-    int pairs() {
+    public int pairs() {
         return pairs;
     }
 
     /** Fills the table for rows at positions {@code firstPosition .. firstPosition + rows − 1}. */
-    void prepare(int firstPosition, int rows) {
+    public void prepare(int firstPosition, int rows) {
         for (int row = 0; row < rows; row++) {
             float position = firstPosition + row;
             for (int i = 0; i < pairs; i++) {
@@ -40,5 +42,15 @@ final class RopeTable {
                 sines[row * pairs + i] = (float) Math.sin(angle);
             }
         }
+    }
+
+    /** cos(position · θ_i) at {@code [row · pairs() + i]}, for the rows of the last {@link #prepare}. */
+    public float[] cosines() {
+        return cosines;
+    }
+
+    /** sin(position · θ_i), laid out as {@link #cosines()}. */
+    public float[] sines() {
+        return sines;
     }
 }
