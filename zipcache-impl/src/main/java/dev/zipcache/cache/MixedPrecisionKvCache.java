@@ -10,7 +10,6 @@ import dev.zipcache.spi.SaliencyScorer;
 import dev.zipcache.spi.SpecOptions;
 
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
@@ -153,13 +152,14 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         if (kind == AttentionKind.DECODE && storedTokens > 0) {
             decodeSteps += count;
             if (decodeSteps % config.interval() == 0 && layers[0].keys.count() == config.interval()) {
-                for (Layer state : layers) {
+                // Layers are independent; this re-quantizes the whole sequence (§7), so it is worth the cores.
+                Arrays.stream(layers).parallel().forEach(state -> {
                     float[][] scores = new float[geometry.kvHeads()][];
                     for (int head = 0; head < scores.length; head++) {
                         scores[head] = Arrays.copyOf(state.decodeScores[head], config.interval());
                     }
                     compressBuffer(state, scores);
-                }
+                });
                 storedTokens = committed;
                 decodeSteps = 0;
             }
@@ -184,11 +184,12 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         if (tokens <= 0) {
             return;
         }
+        float[][][] scores = new float[layers.length][][];
         for (int layer = 0; layer < layers.length; layer++) {
-            Layer state = layers[layer];
-            compressBuffer(state, promptScores(layer, state, tokens));
-            state.promptQueries = new float[0];
+            scores[layer] = promptScores(layer, layers[layer], tokens);
+            layers[layer].promptQueries = new float[0];
         }
+        IntStream.range(0, layers.length).parallel().forEach(layer -> compressBuffer(layers[layer], scores[layer]));
         storedTokens = committed;
         decodeSteps = 0;
     }
@@ -239,13 +240,10 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         int[][] salientTokens = new int[geometry.kvHeads()][];
         int[][] regularTokens = new int[geometry.kvHeads()][];
         for (int head = 0; head < geometry.kvHeads(); head++) {
-            float[] headScores = scores[head];
-            Integer[] order = IntStream.range(0, tokens).boxed().toArray(Integer[]::new);
-            Arrays.sort(order, Comparator.comparingDouble((Integer token) -> headScores[token])
-                    .thenComparingInt(token -> token));
-            regularTokens[head] = Arrays.stream(order, 0, newRegular).mapToInt(Integer::intValue).toArray();
-            salientTokens[head] = Arrays.stream(order, newRegular, tokens).mapToInt(Integer::intValue).sorted()
-                    .toArray();
+            int[] order = byScoreThenPosition(scores[head], tokens);
+            regularTokens[head] = Arrays.copyOfRange(order, 0, newRegular);
+            salientTokens[head] = Arrays.copyOfRange(order, newRegular, tokens);
+            Arrays.sort(salientTokens[head]);
         }
         int salientRows = state.salientRows + newSalient;
         int regularRows = state.regularRows + newRegular;
@@ -273,6 +271,27 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         state.sliceGroups();
         state.keys.truncate(0);
         state.values.truncate(0);
+    }
+
+    /**
+     * Token indices in increasing score order, ties in position order ({@link Float#compare} order: −0 before +0):
+     * each key is the score's bits made to sort as signed integers, above the token index, so one primitive sort
+     * does it.
+     */
+    static int[] byScoreThenPosition(float[] scores, int tokens) {
+        long[] keys = new long[tokens];
+        for (int token = 0; token < tokens; token++) {
+            int bits = Float.floatToIntBits(scores[token]);
+            // Negative floats sort backwards as integers: flip their magnitude bits.
+            bits ^= (bits >> 31) & Integer.MAX_VALUE;
+            keys[token] = (long) bits << Integer.SIZE | token;
+        }
+        Arrays.sort(keys);
+        int[] order = new int[tokens];
+        for (int i = 0; i < tokens; i++) {
+            order[i] = (int) keys[i];
+        }
+        return order;
     }
 
     /** The old rows of a group, dequantized, followed by the buffered tokens chosen for it in each head. */

@@ -35,9 +35,7 @@ public final class ChannelSeparableTokenwiseQuantizer extends MinMaxQuantizer {
         ChannelNormalizer normalizer = ChannelNormalizer.parse(resolve(options).string(NORMALIZER));
         float[] scales = new float[width];
         for (int row = 0; row < rows; row++) {
-            for (int column = 0; column < width; column++) {
-                scales[column] = Math.max(scales[column], Math.abs(values[offset + row * width + column]));
-            }
+            EncodeKernels.widenMagnitude(values, offset + row * width, scales, width);
         }
         for (int column = 0; column < width; column++) {
             if (!Float.isFinite(scales[column])) {

@@ -65,32 +65,42 @@ public final class CodePacking {
 
     /**
      * Packs {@code count} codes from {@code codes[offset]} into {@code rowBytes(count, bits)} bytes of {@code out}
-     * from {@code outOffset}, which must be zero.
+     * from {@code outOffset}, which must be zero for the 3-bit stream (its codes are or-ed in).
      *
      * @throws IllegalArgumentException when a code does not fit {@code bits}
      */
     static void packRow(int[] codes, int offset, int count, int bits, byte[] out, int outOffset) {
-        int maxCode = MinMaxQuantization.maxCode(bits);
-        int planeWidth = rowBytes(count, bits);
-        for (int c = 0; c < count; c++) {
-            int code = codes[offset + c];
-            if (code < 0 || code > maxCode) {
-                throw new IllegalArgumentException("code " + code + " at index " + c + " does not fit " + bits
-                        + " bits (0.." + maxCode + ")");
-            }
-            if (bits == SEQUENTIAL_BITS) {
+        if (bits == SEQUENTIAL_BITS) {
+            for (int c = 0; c < count; c++) {
                 int bit = c * SEQUENTIAL_BITS;
                 int index = outOffset + (bit >>> 3);
-                int shifted = code << (bit & 7);
+                int shifted = checkedCode(codes, offset, c, bits) << (bit & 7);
                 out[index] |= (byte) shifted;
                 if ((shifted >>> Byte.SIZE) != 0) {
                     out[index + 1] |= (byte) (shifted >>> Byte.SIZE);
                 }
-            } else {
-                int plane = c / planeWidth;
-                out[outOffset + c - plane * planeWidth] |= (byte) (code << (plane * bits));
             }
+            return;
         }
+        int planeWidth = rowBytes(count, bits);
+        // Leading bytes a vector at a time, then byte by byte over every plane's codes for that byte.
+        for (int j = EncodeKernels.packPlanes(codes, offset, count, bits, out, outOffset); j < planeWidth; j++) {
+            int packed = 0;
+            for (int plane = 0, c = j; c < count; plane++, c += planeWidth) {
+                packed |= checkedCode(codes, offset, c, bits) << (plane * bits);
+            }
+            out[outOffset + j] = (byte) packed;
+        }
+    }
+
+    private static int checkedCode(int[] codes, int offset, int c, int bits) {
+        int code = codes[offset + c];
+        int maxCode = MinMaxQuantization.maxCode(bits);
+        if (code < 0 || code > maxCode) {
+            throw new IllegalArgumentException("code " + code + " at index " + c + " does not fit " + bits
+                    + " bits (0.." + maxCode + ")");
+        }
+        return code;
     }
 
     /** Code {@code column} of a row of {@code count} codes packed from {@code packed[rowOffset]}. */

@@ -44,6 +44,15 @@ public final class MinMaxQuantization {
             minimum = Math.min(minimum, values[index]);
             maximum = Math.max(maximum, values[index]);
         }
+        return parameters(minimum, maximum, bits);
+    }
+
+    /**
+     * The parameters of a group whose extremes are {@code minimum} and {@code maximum}.
+     *
+     * @throws IllegalArgumentException when either is not finite or the parameters do not fit fp16
+     */
+    public static GroupParameters parameters(float minimum, float maximum, int bits) {
         if (!Float.isFinite(minimum) || !Float.isFinite(maximum)) {
             throw new IllegalArgumentException("cannot quantize a group holding a non-finite value (min " + minimum
                     + ", max " + maximum + ")");

@@ -11,9 +11,9 @@ import java.util.Objects;
  * groupwise; CST), and optionally fp16 channel scales {@code s_c} that multiply every dequantized value of column
  * {@code c} (CST, ZIPCACHE.md §4).
  *
- * <p>{@link #dot} and {@link #addWeighted} read codes and parameters directly with SIMD kernels (3-bit blocks use the
- * scalar path); {@link #dotScalar} and {@link #addWeightedScalar} are their plain scalar twins. Immutable, so safe to
- * read from several threads. Neither kernel allocates.
+ * <p>{@link #dot}, {@link #addWeighted} and {@link #dequantize} read codes and parameters directly with SIMD kernels
+ * (3-bit blocks use the scalar path); {@link #dotScalar}, {@link #addWeightedScalar} and {@link #dequantizeScalar} are
+ * their plain scalar twins. Immutable, so safe to read from several threads. No kernel allocates.
  */
 public final class MinMaxQuantizedBlock implements QuantizedBlock {
 
@@ -124,6 +124,38 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     @Override
     public void dequantize(int row, int column, float[] out, int outOffset, int length) {
         checkSlice(row, column, length, out, outOffset);
+        if (!planar) {
+            dequantizeUnchecked(row, column, out, outOffset, length);
+            return;
+        }
+        int rowOffset = row * rowBytes;
+        int end = column + length;
+        for (int c = column; c < end; ) {
+            int plane = c / rowBytes;
+            int runEnd = Math.min(end, runEnd(c, plane));
+            int index = rowOffset + c - plane * rowBytes;
+            int shift = plane * bits;
+            int outIndex = outOffset + c - column;
+            int n = runEnd - c;
+            if (perColumn) {
+                RunKernels.columnDecode(codes, index, shift, mask, minimums, steps, channelScales, c, out, outIndex,
+                        n);
+            } else {
+                int parameter = row * groupsPerRow + c / group;
+                RunKernels.rowDecode(codes, index, shift, mask, Float.float16ToFloat(steps[parameter]),
+                        Float.float16ToFloat(minimums[parameter]), channelScales, c, out, outIndex, n);
+            }
+            c = runEnd;
+        }
+    }
+
+    /** The scalar twin of {@link #dequantize}, which the 3-bit stream also takes. */
+    public void dequantizeScalar(int row, int column, float[] out, int outOffset, int length) {
+        checkSlice(row, column, length, out, outOffset);
+        dequantizeUnchecked(row, column, out, outOffset, length);
+    }
+
+    private void dequantizeUnchecked(int row, int column, float[] out, int outOffset, int length) {
         int rowOffset = row * rowBytes;
         for (int i = 0; i < length; i++) {
             int c = column + i;

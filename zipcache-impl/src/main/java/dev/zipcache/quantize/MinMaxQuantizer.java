@@ -4,6 +4,7 @@ import dev.zipcache.spi.KvQuantizer;
 import dev.zipcache.spi.OptionDescriptor;
 import dev.zipcache.spi.SpecOptions;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,51 +72,62 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
         short[] scales = channelScales != null ? roundScales(channelScales, width, group)
                 : ownScales(values, offset, rows, width, resolved);
 
-        float[] source = values;
-        int start = offset;
+        float[] scaleValues = null;
         if (scales != null) {
-            source = new float[rows * width];
-            start = 0;
-            for (int row = 0; row < rows; row++) {
-                for (int column = 0; column < width; column++) {
-                    source[row * width + column] =
-                            values[offset + row * width + column] / Float.float16ToFloat(scales[column]);
-                }
+            scaleValues = new float[width];
+            for (int column = 0; column < width; column++) {
+                scaleValues[column] = Float.float16ToFloat(scales[column]);
             }
         }
-
-        int[] codes = new int[rows * width];
+        // Row by row, one row of scaled values and codes at a time: a column-by-column walk would stride through
+        // the whole block once per column, and a re-compression quantizes every token of a long context.
+        float[] row = new float[width];
+        int[] codes = new int[width];
+        int rowBytes = CodePacking.rowBytes(width, bits);
+        byte[] packed = new byte[rows * rowBytes];
+        int maxCode = MinMaxQuantization.maxCode(bits);
         short[] minimums;
         short[] steps;
         if (group == PER_COLUMN) {
+            float[] lowest = new float[width];
+            float[] highest = new float[width];
+            Arrays.fill(lowest, Float.POSITIVE_INFINITY);
+            Arrays.fill(highest, Float.NEGATIVE_INFINITY);
+            for (int r = 0; r < rows; r++) {
+                EncodeKernels.widen(scaledRow(values, offset + r * width, scaleValues, row), lowest, highest, width);
+            }
             minimums = new short[width];
             steps = new short[width];
             for (int column = 0; column < width; column++) {
-                GroupParameters parameters = MinMaxQuantization.fit(source, start + column, rows, width, bits);
-                MinMaxQuantization.encode(source, start + column, rows, width, parameters, bits, codes, column);
+                GroupParameters parameters = MinMaxQuantization.parameters(lowest[column], highest[column], bits);
                 minimums[column] = parameters.minimumBits();
                 steps[column] = parameters.stepBits();
+                lowest[column] = parameters.minimum();
+                highest[column] = parameters.step();
+            }
+            for (int r = 0; r < rows; r++) {
+                EncodeKernels.encodeColumns(scaledRow(values, offset + r * width, scaleValues, row), lowest, highest,
+                        maxCode, codes, width);
+                CodePacking.packRow(codes, 0, width, bits, packed, r * rowBytes);
             }
         } else {
             int groupsPerRow = Math.ceilDiv(width, group);
             minimums = new short[rows * groupsPerRow];
             steps = new short[rows * groupsPerRow];
-            for (int row = 0; row < rows; row++) {
+            for (int r = 0; r < rows; r++) {
+                scaledRow(values, offset + r * width, scaleValues, row);
                 for (int g = 0; g < groupsPerRow; g++) {
-                    int first = row * width + g * group;
-                    int count = Math.min(group, width - g * group);
-                    GroupParameters parameters = MinMaxQuantization.fit(source, start + first, count, 1, bits);
-                    MinMaxQuantization.encode(source, start + first, count, 1, parameters, bits, codes, first);
-                    minimums[row * groupsPerRow + g] = parameters.minimumBits();
-                    steps[row * groupsPerRow + g] = parameters.stepBits();
+                    int first = g * group;
+                    int count = Math.min(group, width - first);
+                    GroupParameters parameters = MinMaxQuantization.parameters(
+                            EncodeKernels.minimum(row, first, count), EncodeKernels.maximum(row, first, count), bits);
+                    EncodeKernels.encodeRun(row, first, parameters.minimum(), parameters.step(), maxCode, codes,
+                            first, count);
+                    minimums[r * groupsPerRow + g] = parameters.minimumBits();
+                    steps[r * groupsPerRow + g] = parameters.stepBits();
                 }
+                CodePacking.packRow(codes, 0, width, bits, packed, r * rowBytes);
             }
-        }
-
-        int rowBytes = CodePacking.rowBytes(width, bits);
-        byte[] packed = new byte[rows * rowBytes];
-        for (int row = 0; row < rows; row++) {
-            CodePacking.packRow(codes, row * width, width, bits, packed, row * rowBytes);
         }
         return new MinMaxQuantizedBlock(rows, width, bits, packed, group, minimums, steps, scales);
     }
@@ -125,6 +137,16 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
      * {@link #PER_COLUMN}.
      */
     abstract int group(int width, SpecOptions options);
+
+    /** Row {@code values[from .. from + width)} divided by the channel scales into {@code row}, or that row itself. */
+    private static float[] scaledRow(float[] values, int from, float[] scales, float[] row) {
+        if (scales == null) {
+            System.arraycopy(values, from, row, 0, row.length);
+        } else {
+            EncodeKernels.divide(values, from, scales, row, row.length);
+        }
+        return row;
+    }
 
     /** The fp16 channel scales a block uses when the caller passes none; null for none. */
     short[] ownScales(float[] values, int offset, int rows, int width, SpecOptions options) {

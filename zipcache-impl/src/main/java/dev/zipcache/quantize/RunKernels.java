@@ -506,6 +506,61 @@ final class RunKernels {
         }
     }
 
+    /**
+     * {@code out_i = (q_i·step_i + min_i)·s_i}: a run dequantized with per-column fp16 parameters from
+     * {@code [parameterIndex]} and the fp16 channel scales {@code s_i} from {@code scales[parameterIndex]}, or
+     * {@code s_i = 1} when {@code scales} is null. A multiply and an add, never a fused multiply-add, so that every
+     * value has the bits of {@link MinMaxQuantization#dequantize} (times the scale).
+     */
+    static void columnDecode(byte[] packed, int index, int shift, int mask, short[] minimums, short[] steps,
+                             short[] scales, int parameterIndex, float[] out, int outIndex, int n) {
+        int i = 0;
+        int bound = wholeLoads(n);
+        for (; i < bound; i += CODE_LANES) {
+            ByteVector codes = codes(packed, index + i, shift, mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int lane = i + part * FLOAT_LANES;
+                FloatVector value = codesAsFloats(codes, part).mul(halvesAsFloats(steps, parameterIndex + lane))
+                        .add(halvesAsFloats(minimums, parameterIndex + lane));
+                if (scales != null) {
+                    value = value.mul(halvesAsFloats(scales, parameterIndex + lane));
+                }
+                value.intoArray(out, outIndex + lane);
+            }
+        }
+        for (; i < n; i++) {
+            float value = MinMaxQuantization.dequantize(code(packed, index + i, shift, mask),
+                    Float.float16ToFloat(minimums[parameterIndex + i]), Float.float16ToFloat(steps[parameterIndex + i]));
+            out[outIndex + i] = scales == null ? value : value * Float.float16ToFloat(scales[parameterIndex + i]);
+        }
+    }
+
+    /**
+     * {@code out_i = (q_i·step + minimum)·s_i}: a run of one parameter group dequantized, {@code s_i} the fp16 channel
+     * scales from {@code scales[scaleIndex]}, or 1 when {@code scales} is null; the bits of
+     * {@link MinMaxQuantization#dequantize} as in {@link #columnDecode}.
+     */
+    static void rowDecode(byte[] packed, int index, int shift, int mask, float step, float minimum,
+                          short[] scales, int scaleIndex, float[] out, int outIndex, int n) {
+        int i = 0;
+        int bound = wholeLoads(n);
+        for (; i < bound; i += CODE_LANES) {
+            ByteVector codes = codes(packed, index + i, shift, mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int lane = i + part * FLOAT_LANES;
+                FloatVector value = codesAsFloats(codes, part).mul(step).add(minimum);
+                if (scales != null) {
+                    value = value.mul(halvesAsFloats(scales, scaleIndex + lane));
+                }
+                value.intoArray(out, outIndex + lane);
+            }
+        }
+        for (; i < n; i++) {
+            float value = MinMaxQuantization.dequantize(code(packed, index + i, shift, mask), minimum, step);
+            out[outIndex + i] = scales == null ? value : value * Float.float16ToFloat(scales[scaleIndex + i]);
+        }
+    }
+
     /** Whole loads of {@link QuantizedVectors#CODE_LANES} codes that fit in {@code n}. */
     private static int wholeLoads(int n) {
         return n - n % CODE_LANES;

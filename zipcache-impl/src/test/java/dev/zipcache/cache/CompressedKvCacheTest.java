@@ -127,6 +127,26 @@ class CompressedKvCacheTest {
                 .isCloseTo(4.692, org.assertj.core.data.Offset.offset(5e-4));
     }
 
+    /** The primitive-key sort that splits a group gives the order of a plain comparator sort (ties, ±0, NaN). */
+    @Test
+    void tokensSortByScoreThenPosition() {
+        Random random = new Random(8);
+        float[] pool = {-0f, 0f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -1.5f, 1.5f, 1e-40f,
+                -1e-40f, 3f};
+        for (int trial = 0; trial < 50; trial++) {
+            int tokens = 1 + random.nextInt(300);
+            float[] scores = new float[tokens];
+            for (int i = 0; i < tokens; i++) {
+                scores[i] = random.nextBoolean() ? pool[random.nextInt(pool.length)] : (float) random.nextGaussian();
+            }
+            int[] expected = java.util.stream.IntStream.range(0, tokens).boxed()
+                    .sorted(java.util.Comparator.comparingDouble((Integer token) -> scores[token])
+                            .thenComparingInt(token -> token))
+                    .mapToInt(Integer::intValue).toArray();
+            assertThat(MixedPrecisionKvCache.byScoreThenPosition(scores, tokens)).isEqualTo(expected);
+        }
+    }
+
     @Test
     void kiviKeepsItsResidualWindowsInFp16() {
         Driver driver = new Driver("kivi:bits=2,group=32,residual=32", GEOMETRY);
