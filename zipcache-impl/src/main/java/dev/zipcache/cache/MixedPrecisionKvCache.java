@@ -152,7 +152,8 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         if (kind == AttentionKind.DECODE && storedTokens > 0) {
             decodeSteps += count;
             if (decodeSteps % config.interval() == 0 && layers[0].keys.count() == config.interval()) {
-                // Layers are independent; this re-quantizes the whole sequence (§7), so it is worth the cores.
+                // Layers are independent, and this re-quantizes the whole sequence (§7): worth the cores. The live set
+                // is small here (codes and a short buffer), unlike at the prompt's end.
                 Arrays.stream(layers).parallel().forEach(state -> {
                     float[][] scores = new float[geometry.kvHeads()][];
                     for (int head = 0; head < scores.length; head++) {
@@ -184,12 +185,14 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         if (tokens <= 0) {
             return;
         }
-        float[][][] scores = new float[layers.length][][];
+        // Layer by layer: at the prompt's end the live set is at its largest (the whole prompt in float, its queries),
+        // so the transient copies of a re-quantization are better not multiplied by the cores here.
         for (int layer = 0; layer < layers.length; layer++) {
-            scores[layer] = promptScores(layer, layers[layer], tokens);
-            layers[layer].promptQueries = new float[0];
+            Layer state = layers[layer];
+            float[][] scores = promptScores(layer, state, tokens);
+            state.promptQueries = new float[0];
+            compressBuffer(state, scores);
         }
-        IntStream.range(0, layers.length).parallel().forEach(layer -> compressBuffer(layers[layer], scores[layer]));
         storedTokens = committed;
         decodeSteps = 0;
     }
