@@ -1,6 +1,7 @@
 package dev.zipcache.cache;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -49,10 +50,15 @@ final class Softmax {
             }
             sum = sums.reduceLanes(VectorOperators.ADD);
         }
-        for (; i < length; i++) {
-            float weight = FloatVectors.expScalar(values[i] * scale - shift);
-            values[i] = weight;
-            sum += weight;
+        if (i < length) {
+            // The tail's exponentials as one masked vector (the scalar twin's bits, without its per-call cost), summed
+            // in order as before.
+            VectorMask<Float> tail = SPECIES.indexInRange(i, length);
+            FloatVectors.exp(FloatVector.fromArray(SPECIES, values, i, tail).mul(scale).sub(shift))
+                    .intoArray(values, i, tail);
+            for (; i < length; i++) {
+                sum += values[i];
+            }
         }
         float inverse = 1f / sum;
         i = offset;
