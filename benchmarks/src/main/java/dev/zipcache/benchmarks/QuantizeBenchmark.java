@@ -22,8 +22,10 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What compressing costs: quantizing 1,024 tokens of one Llama-3-like layer's keys (8 KV heads × 128 channels),
- * as ZipCache does for a prompt and again at every streaming re-compression, per scheme and bit width.
+ * What compressing costs: quantizing {@code tokens} tokens of one Llama-3-like layer's keys (8 KV heads × 128
+ * channels), as ZipCache does for a prompt and again at every streaming re-compression, per scheme and bit width, and
+ * dequantizing them again row by row, as a re-compression does first. 8,192 tokens × 1,024 channels is as many values
+ * as one layer of {@code attn-heavy} at 32k tokens (2 KV heads × 128 channels).
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar Quantize}
  */
@@ -35,8 +37,10 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class QuantizeBenchmark {
 
-    private static final int TOKENS = 1024;
     private static final int WIDTH = 8 * 128;
+
+    @Param({"1024", "8192"})
+    public int tokens;
 
     @Param({"channelwise", "cst", "tokenwise", "groupwise"})
     public String scheme;
@@ -47,6 +51,8 @@ public class QuantizeBenchmark {
     private KvQuantizer quantizer;
     private SpecOptions options;
     private float[] values;
+    private QuantizedBlock block;
+    private float[] row;
 
     @Setup(Level.Trial)
     public void prepare() {
@@ -54,14 +60,24 @@ public class QuantizeBenchmark {
         quantizer = quantizers.find(scheme);
         options = quantizers.resolve(Spec.parse(scheme));
         Random random = new Random(3);
-        values = new float[TOKENS * WIDTH];
+        values = new float[tokens * WIDTH];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) random.nextGaussian();
         }
+        block = quantize();
+        row = new float[WIDTH];
     }
 
     @Benchmark
     public QuantizedBlock quantize() {
-        return quantizer.quantize(values, 0, TOKENS, WIDTH, bits, null, options);
+        return quantizer.quantize(values, 0, tokens, WIDTH, bits, null, options);
+    }
+
+    @Benchmark
+    public float[] dequantize() {
+        for (int token = 0; token < tokens; token++) {
+            block.dequantize(token, 0, row, 0, WIDTH);
+        }
+        return row;
     }
 }
