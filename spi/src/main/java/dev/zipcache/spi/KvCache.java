@@ -56,6 +56,15 @@ public interface KvCache extends AutoCloseable {
     void commit(int count, AttentionKind kind);
 
     /**
+     * Announces a prompt of {@code tokens} tokens before its first batch is appended; {@link #endPrefill()} follows
+     * once all of them are committed. A cache that keeps something per prompt row until then may keep only what it
+     * will need (ZipCache keeps only its probe rows' queries). A forward pass calls it for every prompt; a caller
+     * that does not is still served, at the cost of that memory. The default does nothing.
+     */
+    default void beginPrefill(int tokens) {
+    }
+
+    /**
      * Ends a prompt: every token of it has been appended and committed. A cache may now compress what it held in
      * full precision during the prefill. The default does nothing.
      */

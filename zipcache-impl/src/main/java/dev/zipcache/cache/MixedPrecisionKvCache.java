@@ -36,6 +36,8 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
     private int storedTokens;
     /** Decode steps since the last compression. */
     private int decodeSteps;
+    /** The prompt announced by {@link #beginPrefill}, until it ends; null when none was. */
+    private PromptPlan plan;
 
     MixedPrecisionKvCache(KvCacheGeometry geometry, MixedPrecisionConfig config) {
         super(geometry);
@@ -43,6 +45,19 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         this.layers = new Layer[geometry.layers()];
         for (int layer = 0; layer < layers.length; layer++) {
             layers[layer] = new Layer(layer);
+        }
+    }
+
+    /**
+     * A prompt announced before its first batch: the saliency policy's scorer per layer, made for the positions the
+     * prompt will leave uncompressed ({@code [storedTokens, end)}), its rows sorted, and the slot in
+     * {@link Layer#promptQueries} of each position whose query a row reads (−1 for the rest, which are not kept).
+     */
+    private record PromptPlan(int end, SaliencyScorer[] scorers, int[][] rows, int[][] slots) {
+
+        /** The slot of the uncompressed position {@code offset}, or −1; past the announced end too (endPrefill fails). */
+        int slot(int layer, int offset) {
+            return offset < slots[layer].length ? slots[layer][offset] : -1;
         }
     }
 
@@ -57,7 +72,10 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         /** The layer's full-precision buffer (the base class's): the prompt, then decoded tokens. */
         final TokenBuffer keys;
         final TokenBuffer values;
-        /** Queries of the uncompressed prompt rows, {@code [row][queryWidth]}, kept until the prompt is scored. */
+        /**
+         * Queries of the uncompressed prompt rows, {@code [slot][queryWidth]}, kept until the prompt is scored: one
+         * slot per probe row when the prompt was announced ({@link PromptPlan}), else one per row.
+         */
         float[] promptQueries = new float[0];
         /** Summed attention of the scoring decode step over the buffer, per KV head. */
         final float[][] decodeScores = new float[geometry.kvHeads()][config.interval()];
@@ -104,10 +122,45 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         }
     }
 
+    /**
+     * Plans which prompt rows' queries to keep: the saliency policy's rows for the prompt's final length, so that a
+     * long prompt keeps a few percent of its queries rather than all of them (for a 32-layer model with 4,096-wide
+     * queries, all of a 32k prompt's would take 17 GB).
+     */
+    @Override
+    public void beginPrefill(int tokens) {
+        checkOpen();
+        plan = null;
+        if (tokens <= 0) {
+            return;
+        }
+        int end = committed + tokens;
+        SaliencyScorer[] scorers = new SaliencyScorer[layers.length];
+        int[][] rows = new int[layers.length][];
+        int[][] slots = new int[layers.length][];
+        for (int layer = 0; layer < layers.length; layer++) {
+            scorers[layer] = scorer(layer, end);
+            rows[layer] = scorers[layer].rows().clone();
+            Arrays.sort(rows[layer]);
+            slots[layer] = new int[end - storedTokens];
+            Arrays.fill(slots[layer], -1);
+            int kept = 0;
+            for (int row : rows[layer]) {
+                if (slots[layer][row - storedTokens] < 0) {
+                    slots[layer][row - storedTokens] = kept++;
+                }
+            }
+            layers[layer].promptQueries = new float[kept * geometry.queryWidth()];
+        }
+        plan = new PromptPlan(end, scorers, rows, slots);
+    }
+
     @Override
     public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
         super.append(layer, keys, keysOffset, values, valuesOffset, count);
-        reserveQueries(layers[layer], bufferedKeys[layer].count());
+        if (plan == null) {
+            reserveQueries(layers[layer], bufferedKeys[layer].count());
+        }
     }
 
     @Override
@@ -117,7 +170,7 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         Layer state = layers[layer];
         int queryWidth = geometry.queryWidth();
         if (kind == AttentionKind.PREFILL) {
-            keepPromptQueries(state, kvHead, queries, queriesOffset, rows, firstPosition);
+            keepPromptQueries(layer, state, kvHead, queries, queriesOffset, rows, firstPosition);
         }
         boolean scoringStep = kind == AttentionKind.DECODE && rows == 1 && storedTokens > 0
                 && (decodeSteps + 1) % config.interval() == 0 && state.keys.count() == config.interval();
@@ -135,15 +188,21 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         }
     }
 
-    /** Copies the query heads of {@code kvHead} for prompt rows; each KV head writes its own slots. */
-    private void keepPromptQueries(Layer state, int kvHead, float[] queries, int offset, int rows, int firstPosition) {
+    /**
+     * Copies the query heads of {@code kvHead} for the prompt rows that will be read (all of them when the prompt was
+     * not announced); each KV head writes its own part of a slot.
+     */
+    private void keepPromptQueries(int layer, Layer state, int kvHead, float[] queries, int offset, int rows,
+                                   int firstPosition) {
         int queryWidth = geometry.queryWidth();
         int group = geometry.groupSize();
         int firstRow = firstPosition - storedTokens;
         for (int row = 0; row < rows; row++) {
-            int source = offset + row * queryWidth + kvHead * group * dimension;
-            int target = (firstRow + row) * queryWidth + kvHead * group * dimension;
-            System.arraycopy(queries, source, state.promptQueries, target, group * dimension);
+            int slot = plan == null ? firstRow + row : plan.slot(layer, firstRow + row);
+            if (slot >= 0) {
+                System.arraycopy(queries, offset + row * queryWidth + kvHead * group * dimension, state.promptQueries,
+                        slot * queryWidth + kvHead * group * dimension, group * dimension);
+            }
         }
     }
 
@@ -187,30 +246,36 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         }
         // Layer by layer: at the prompt's end the live set is at its largest (the whole prompt in float, its queries),
         // so the transient copies of a re-quantization are better not multiplied by the cores here.
+        if (plan != null && plan.end() != committed) {
+            int announced = plan.end();
+            plan = null;
+            throw new IllegalStateException("a prompt ending at position " + announced + " was announced, but it ended"
+                    + " at " + committed);
+        }
         for (int layer = 0; layer < layers.length; layer++) {
             Layer state = layers[layer];
             float[][] scores = promptScores(layer, state, tokens);
             state.promptQueries = new float[0];
             compressBuffer(state, scores);
         }
+        plan = null;
         storedTokens = committed;
         decodeSteps = 0;
     }
 
     /** Scores the buffered prompt tokens of one layer with the saliency policy (ZIPCACHE.md §5.2). */
     private float[][] promptScores(int layer, Layer state, int tokens) {
-        SaliencyScorer scorer = config.policy().scorer(
-                new SaliencyPolicy.ScoringRequest(layer, storedTokens, committed, config.seed()), geometry,
-                config.policyOptions());
+        SaliencyScorer scorer = plan != null ? plan.scorers()[layer] : scorer(layer, committed);
         int queryWidth = geometry.queryWidth();
         // Rows in position order, so that each chunk of probes reaches about as far (duplicates stay: §5.2).
-        int[] rows = scorer.rows();
+        int[] rows = plan != null ? plan.rows()[layer] : scorer.rows();
         Arrays.sort(rows);
         int[] queryOffsets = new int[rows.length];
         int[] visibles = new int[rows.length];
         for (int i = 0; i < rows.length; i++) {
-            queryOffsets[i] = (rows[i] - storedTokens) * queryWidth;
-            visibles[i] = state.quantizedRows() + (rows[i] - storedTokens + 1);
+            int offset = rows[i] - storedTokens;
+            queryOffsets[i] = (plan != null ? plan.slot(layer, offset) : offset) * queryWidth;
+            visibles[i] = state.quantizedRows() + (offset + 1);
         }
         // KV heads are independent (own workspace, own scorer sums), so they are scored in parallel: endPrefill has
         // no compute pool of its own.
@@ -228,6 +293,17 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
             scorer.scores(head, scores[head]);
         }
         return scores;
+    }
+
+    /** The saliency policy's scorer for this layer's uncompressed positions up to {@code end}. */
+    private SaliencyScorer scorer(int layer, int end) {
+        return config.policy().scorer(new SaliencyPolicy.ScoringRequest(layer, storedTokens, end, config.seed()),
+                geometry, config.policyOptions());
+    }
+
+    /** Query rows the prompt being prefilled keeps in {@code layer}, for tests. */
+    int keptQueryRows(int layer) {
+        return layers[layer].promptQueries.length / geometry.queryWidth();
     }
 
     /**
@@ -326,6 +402,7 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
     @Override
     public boolean truncate(int length) {
         checkOpen();
+        plan = null;
         if (length == 0) {
             for (int layer = 0; layer < layers.length; layer++) {
                 bufferedKeys[layer].truncate(0);

@@ -12,6 +12,7 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The compressed caches driven as the engine drives them (prefill batch, endPrefill, decode steps): what they hold
@@ -86,6 +87,87 @@ class CompressedKvCacheTest {
         // Step 100 re-compresses everything: floor(0.4 · 100) of the new tokens join the regular group.
         assertThat(driver.cache.stats().tokensPerBitWidth()).isEqualTo(Map.of(2, 80L, 4, 120L));
         assertThat(driver.cache.stats().tokens()).isEqualTo(200);
+    }
+
+    /**
+     * A prompt announced with beginPrefill keeps only the queries of the policy's probe rows (5% recent + 5% random by
+     * default: at most 20 of 200 here, instead of 200) and ends in the very same cache: the prompt in two batches gives
+     * bit-equal attention and the same split with and without the announcement, and decode steps through a
+     * re-compression agree within float noise.
+     */
+    @Test
+    void anAnnouncedPromptKeepsOnlyItsProbeRowsQueriesAndScoresTheSame() {
+        KvCacheGeometry geometry = new KvCacheGeometry(2, 2, 4, 16, 400);
+        MixedPrecisionKvCache announced = (MixedPrecisionKvCache) Providers.createCache("zipcache", geometry);
+        KvCache unannounced = Providers.createCache("zipcache", geometry);
+        Random random = new Random(4);
+        announced.beginPrefill(200);
+        int[] batches = {120, 80};
+        for (int batch : batches) {
+            float[][] inputs = randomStep(random, geometry, batch);
+            float[] a = runStep(announced, geometry, inputs, batch, AttentionKind.PREFILL);
+            float[] b = runStep(unannounced, geometry, inputs, batch, AttentionKind.PREFILL);
+            assertThat(a).isEqualTo(b);
+        }
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            assertThat(announced.keptQueryRows(layer)).isBetween(1, 20);
+        }
+        announced.endPrefill();
+        unannounced.endPrefill();
+        assertThat(announced.stats()).isEqualTo(unannounced.stats());
+        // Within float noise rather than bit for bit: C2 may compile a kernel between the two caches' calls, and its
+        // lane reductions add in another order than the interpreter's (README, REST service: reproducibility).
+        for (int step = 0; step < 105; step++) {
+            float[][] inputs = randomStep(random, geometry, 1);
+            float[] a = runStep(announced, geometry, inputs, 1, AttentionKind.DECODE);
+            float[] b = runStep(unannounced, geometry, inputs, 1, AttentionKind.DECODE);
+            for (int i = 0; i < a.length; i++) {
+                assertThat(a[i]).as("decode step %d, output %d", step, i).isCloseTo(b[i], within(1e-5f));
+            }
+        }
+        assertThat(announced.stats()).isEqualTo(unannounced.stats());
+    }
+
+    @Test
+    void aPromptShorterThanAnnouncedIsAClearError() {
+        KvCache cache = Providers.createCache("zipcache", GEOMETRY);
+        cache.beginPrefill(50);
+        runStep(cache, GEOMETRY, randomStep(new Random(1), GEOMETRY, 40), 40, AttentionKind.PREFILL);
+        assertThatThrownBy(cache::endPrefill).isInstanceOf(IllegalStateException.class)
+                .hasMessage("a prompt ending at position 50 was announced, but it ended at 40");
+        // The cache is still usable: start over.
+        assertThat(cache.truncate(0)).isTrue();
+        runStep(cache, GEOMETRY, randomStep(new Random(2), GEOMETRY, 10), 10, AttentionKind.PREFILL);
+        cache.endPrefill();
+        assertThat(cache.length()).isEqualTo(10);
+    }
+
+    /** Queries, keys and values for {@code rows} tokens. */
+    private static float[][] randomStep(Random random, KvCacheGeometry geometry, int rows) {
+        float[][] inputs = {new float[rows * geometry.queryWidth()], new float[rows * geometry.kvWidth()],
+                new float[rows * geometry.kvWidth()]};
+        for (float[] input : inputs) {
+            for (int i = 0; i < input.length; i++) {
+                input[i] = (float) random.nextGaussian();
+            }
+        }
+        return inputs;
+    }
+
+    /** Appends, attends and commits one step in every layer; returns every layer's outputs, concatenated. */
+    private static float[] runStep(KvCache cache, KvCacheGeometry geometry, float[][] inputs, int rows,
+                                   AttentionKind kind) {
+        int position = cache.length();
+        int width = rows * geometry.queryWidth();
+        float[] out = new float[geometry.layers() * width];
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            cache.append(layer, inputs[1], 0, inputs[2], 0, rows);
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                cache.attend(layer, head, kind, inputs[0], 0, rows, position, out, layer * width);
+            }
+        }
+        cache.commit(rows, kind);
+        return out;
     }
 
     @Test

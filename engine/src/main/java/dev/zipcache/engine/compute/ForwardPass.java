@@ -14,8 +14,8 @@ public interface ForwardPass extends AutoCloseable {
     /**
      * Runs {@code count} tokens through the model at positions {@code cache.length() ..}, appends their keys and
      * values to {@code cache} and commits them. Prompts longer than the backend's batch are processed in several
-     * batches, each reading the weights once; after a prompt's last batch the cache's
-     * {@link KvCache#endPrefill()} runs.
+     * batches, each reading the weights once; a prompt is announced to the cache ({@link KvCache#beginPrefill}) before
+     * its first batch, and the cache's {@link KvCache#endPrefill()} runs after its last.
      *
      * @param kind       {@link KvCache.AttentionKind#PREFILL} for a prompt, {@code DECODE} for a generated token
      * @param allLogits  true to return the logits of every token ({@code count × vocabulary}, for scoring), false
@@ -32,9 +32,9 @@ public interface ForwardPass extends AutoCloseable {
     }
 
     /**
-     * The part of {@link #forward} every backend shares: checks the count and the model's context, runs the tokens in
-     * batches of at most {@code maxBatch} (only the batches whose logits are returned compute them), and ends a
-     * prompt.
+     * The part of {@link #forward} every backend shares: checks the count and the model's context, announces a prompt,
+     * runs the tokens in batches of at most {@code maxBatch} (only the batches whose logits are returned compute
+     * them), and ends a prompt.
      *
      * @param lastLogits the buffer returned when {@code allLogits} is false
      */
@@ -48,6 +48,9 @@ public interface ForwardPass extends AutoCloseable {
                     + " tokens exceeds the model's context of " + config.contextLength());
         }
         float[] logits = allLogits ? new float[count * config.vocabularySize()] : lastLogits;
+        if (kind == KvCache.AttentionKind.PREFILL) {
+            cache.beginPrefill(count);
+        }
         for (int done = 0; done < count; ) {
             int batch = Math.min(maxBatch, count - done);
             boolean wantLogits = allLogits || done + batch == count;
