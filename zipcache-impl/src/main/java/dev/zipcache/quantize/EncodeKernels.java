@@ -76,40 +76,32 @@ final class EncodeKernels {
         }
     }
 
-    /** The smallest of {@code row[from .. from + n)}, as {@link Math#min} over them. */
-    static float minimum(float[] row, int from, int n) {
+    /**
+     * The smallest and the largest of {@code row[from .. from + n)} into {@code extremes[0]} and {@code extremes[1]},
+     * as {@link Math#min} and {@link Math#max} over them (exact in any order, so lanes may be combined in any order).
+     */
+    static void extremes(float[] row, int from, int n, float[] extremes) {
         int i = 0;
         float minimum = Float.POSITIVE_INFINITY;
-        int bound = FLOATS.loopBound(n);
-        if (bound > 0) {
-            FloatVector lanes = FloatVector.broadcast(FLOATS, Float.POSITIVE_INFINITY);
-            for (; i < bound; i += FLOAT_LANES) {
-                lanes = lanes.min(FloatVector.fromArray(FLOATS, row, from + i));
-            }
-            minimum = lanes.reduceLanes(VectorOperators.MIN);
-        }
-        for (; i < n; i++) {
-            minimum = Math.min(minimum, row[from + i]);
-        }
-        return minimum;
-    }
-
-    /** The largest of {@code row[from .. from + n)}, as {@link Math#max} over them. */
-    static float maximum(float[] row, int from, int n) {
-        int i = 0;
         float maximum = Float.NEGATIVE_INFINITY;
         int bound = FLOATS.loopBound(n);
         if (bound > 0) {
-            FloatVector lanes = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+            FloatVector lowest = FloatVector.broadcast(FLOATS, Float.POSITIVE_INFINITY);
+            FloatVector highest = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
             for (; i < bound; i += FLOAT_LANES) {
-                lanes = lanes.max(FloatVector.fromArray(FLOATS, row, from + i));
+                FloatVector value = FloatVector.fromArray(FLOATS, row, from + i);
+                lowest = lowest.min(value);
+                highest = highest.max(value);
             }
-            maximum = lanes.reduceLanes(VectorOperators.MAX);
+            minimum = lowest.reduceLanes(VectorOperators.MIN);
+            maximum = highest.reduceLanes(VectorOperators.MAX);
         }
         for (; i < n; i++) {
+            minimum = Math.min(minimum, row[from + i]);
             maximum = Math.max(maximum, row[from + i]);
         }
-        return maximum;
+        extremes[0] = minimum;
+        extremes[1] = maximum;
     }
 
     /**

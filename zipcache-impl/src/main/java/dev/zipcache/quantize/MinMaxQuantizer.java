@@ -114,13 +114,14 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
             int groupsPerRow = Math.ceilDiv(width, group);
             minimums = new short[rows * groupsPerRow];
             steps = new short[rows * groupsPerRow];
+            float[] extremes = new float[2];
             for (int r = 0; r < rows; r++) {
                 scaledRow(values, offset + r * width, scaleValues, row);
                 for (int g = 0; g < groupsPerRow; g++) {
                     int first = g * group;
                     int count = Math.min(group, width - first);
-                    GroupParameters parameters = MinMaxQuantization.parameters(
-                            EncodeKernels.minimum(row, first, count), EncodeKernels.maximum(row, first, count), bits);
+                    EncodeKernels.extremes(row, first, count, extremes);
+                    GroupParameters parameters = MinMaxQuantization.parameters(extremes[0], extremes[1], bits);
                     EncodeKernels.encodeRun(row, first, parameters.minimum(), parameters.step(), maxCode, codes,
                             first, count);
                     minimums[r * groupsPerRow + g] = parameters.minimumBits();
