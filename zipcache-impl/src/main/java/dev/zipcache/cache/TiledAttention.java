@@ -338,6 +338,33 @@ final class TiledAttention {
      */
     private void updateSoftmax(int m, int valid) {
         int base = m * KEY_BLOCK;
+        float previous = maxima[m];
+        float maximum = Math.max(previous, blockMaximum(base, valid));
+        FloatVector shift = FloatVector.broadcast(SPECIES, maximum);
+        FloatVector blockSums = FloatVector.zero(SPECIES);
+        for (int j = 0; j < KEY_BLOCK; j += LANES) {
+            // Our exponential, not the Vector API's EXP: the same bits in every JIT tier (see FloatVectors).
+            FloatVector p = FloatVectors.exp(FloatVector.fromArray(SPECIES, scores, base + j).sub(shift));
+            p.intoArray(scores, base + j);
+            blockSums = blockSums.add(p);
+        }
+        float correction = previous == Float.NEGATIVE_INFINITY ? 0f : FloatVectors.expScalar(previous - maximum);
+        sums[m] = sums[m] * correction + blockSums.reduceLanes(VectorOperators.ADD);
+        maxima[m] = maximum;
+        if (correction != 1f) {
+            scaleRow(m, correction);
+        }
+    }
+
+    /**
+     * The largest of the block's first {@code valid} scores; the rest of the block is set to −∞ (weighs nothing).
+     *
+     * <p>A method of its own that returns a plain float: inside updateSoftmax, with the exponential inlined, C2 ran out
+     * of inlining budget in the engine and called {@code FloatVector.max}'s lane-wise operation out of line, where the
+     * operator is no constant and the Vector API falls back to Java code (a quarter of an 8k zipcache prefill's
+     * samples). A call that passes no vector costs little when it is not inlined.
+     */
+    private float blockMaximum(int base, int valid) {
         FloatVector negativeInfinity = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
         FloatVector blockMaxima = negativeInfinity;
         if (valid == KEY_BLOCK) {
@@ -353,22 +380,7 @@ final class TiledAttention {
                 blockMaxima = blockMaxima.max(s);
             }
         }
-        float previous = maxima[m];
-        float maximum = Math.max(previous, blockMaxima.reduceLanes(VectorOperators.MAX));
-        FloatVector shift = FloatVector.broadcast(SPECIES, maximum);
-        FloatVector blockSums = FloatVector.zero(SPECIES);
-        for (int j = 0; j < KEY_BLOCK; j += LANES) {
-            // Our exponential, not the Vector API's EXP: the same bits in every JIT tier (see FloatVectors).
-            FloatVector p = FloatVectors.exp(FloatVector.fromArray(SPECIES, scores, base + j).sub(shift));
-            p.intoArray(scores, base + j);
-            blockSums = blockSums.add(p);
-        }
-        float correction = previous == Float.NEGATIVE_INFINITY ? 0f : FloatVectors.expScalar(previous - maximum);
-        sums[m] = sums[m] * correction + blockSums.reduceLanes(VectorOperators.ADD);
-        maxima[m] = maximum;
-        if (correction != 1f) {
-            scaleRow(m, correction);
-        }
+        return blockMaxima.reduceLanes(VectorOperators.MAX);
     }
 
     private void scaleRow(int m, float factor) {
