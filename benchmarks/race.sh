@@ -4,8 +4,10 @@
 #
 #   benchmarks/race.sh [--preset tiny-60m|llama-1b-like|attn-heavy] [--type q8_0|f16|q4_0|f32]
 #                      [-p PROMPT_TOKENS] [-n GENERATED] [-t THREADS] [-r REPETITIONS]
-#                      [--kv-cache SPEC] [--llama-kv f16|q8_0|q4_0]
+#                      [--kv-cache SPEC] [--llama-kv f16|q8_0|q4_0] [--no-mmap]
 #
+# --no-mmap makes both tools read the weights into memory instead of mapping the file (on this project's benchmark VM
+# decoding from a mapping runs at up to half the speed; README, "Performance").
 # --llama-kv sets llama.cpp's K and V cache types (--ctk/--ctv of the harness; a quantized V needs flash attention,
 # which llama.cpp enables on the CPU by default). Set $ZIPCACHE_SKIP_BUILD=1 to reuse the jars as they are, and
 # $LLAMA_WAIT_IDLE to the seconds llama.cpp's harness waits for an idle CPU before each run (default 60; 0 on a
@@ -19,7 +21,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$here/bin/jdk25.sh"
 
-preset=tiny-60m type=q8_0 prompt=512 generated=64 threads=2 repetitions=3 kv=fp16 llama_kv=f16
+preset=tiny-60m type=q8_0 prompt=512 generated=64 threads=2 repetitions=3 kv=fp16 llama_kv=f16 no_mmap=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --preset) preset=$2; shift 2 ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     -r) repetitions=$2; shift 2 ;;
     --kv-cache) kv=$2; shift 2 ;;
     --llama-kv) llama_kv=$2; shift 2 ;;
+    --no-mmap) no_mmap=(--no-mmap); shift ;;
     *) echo "race.sh: unknown option $1 (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -60,9 +63,9 @@ if [ -z "${NODE_LLAMA_CPP_MODULES:-}" ]; then
   export NODE_LLAMA_CPP_MODULES="$peer/node_modules"
 fi
 
-ours=$("$here/zipcache" bench -m "$model" -p "$prompt" -n "$generated" -t "$threads" -r "$repetitions" \
-  --kv-cache "$kv" --json 2>/dev/null)
-theirs=$(node "$bench_dir/llamacpp-peer.mjs" --model "$model" --prompt-tokens "$prompt" -n "$generated" \
+ours=$("$here/zipcache" bench -m "$model" "${no_mmap[@]}" -p "$prompt" -n "$generated" -t "$threads" \
+  -r "$repetitions" --kv-cache "$kv" --json 2>/dev/null)
+theirs=$(node "$bench_dir/llamacpp-peer.mjs" --model "$model" "${no_mmap[@]}" --prompt-tokens "$prompt" -n "$generated" \
   --ignore-eos -t "$threads" --ctk "$llama_kv" --ctv "$llama_kv" --repeat "$repetitions" --no-ids --no-text \
   --wait-idle "${LLAMA_WAIT_IDLE:-60}" 2>/dev/null | tail -n 1)
 

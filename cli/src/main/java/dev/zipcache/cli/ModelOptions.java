@@ -16,7 +16,12 @@ final class ModelOptions {
             description = "llama2.c tokenizer file (default: tok<vocab>.bin or tokenizer.bin beside the checkpoint)")
     Path tokenizer;
 
+    @Option(names = "--no-mmap",
+            description = "read the weights into memory instead of mapping the file: slower to load, and on some"
+                    + " machines much faster to decode (as llama.cpp's --no-mmap)")
+    boolean noMmap;
+
     Model load() {
-        return Model.load(model, tokenizer);
+        return Model.load(model, tokenizer, !noMmap);
     }
 }

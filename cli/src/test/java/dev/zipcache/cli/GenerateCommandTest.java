@@ -39,6 +39,17 @@ class GenerateCommandTest {
         assertThat(json.at("/kv_cache/compression_ratio").asDouble()).isEqualTo(1.0);
     }
 
+    /** {@code --no-mmap} reads the weights into memory: the same reference tokens. */
+    @Test
+    void noMmapGivesTheReferenceTokens() throws IOException {
+        GreedyCase reference = ReferenceCases.greedy("stories260K").getFirst();
+        CliRun run = CliRun.of("generate", "-m", SharedFiles.file(MODEL).toString(), "--no-mmap", "-p",
+                reference.prompt(), "-n", String.valueOf(reference.maxNewTokens()), "--temperature", "0", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(run.out());
+        assertThat(ids(json.get("generated_token_ids"))).containsExactly(reference.generatedTokenIds());
+    }
+
     @Test
     void sameSeedSameTokens() {
         String[] args = {"generate", "-m", SharedFiles.file(MODEL).toString(), "-p", "Lily", "-n", "30",

@@ -64,7 +64,7 @@ final class ChatEngine implements AutoCloseable {
             throw new IllegalArgumentException("set either modelPath(...) or model(...) (a shared, loaded model)");
         }
         this.ownsModel = builder.model == null;
-        this.model = ownsModel ? Model.load(builder.modelPath, builder.tokenizerPath) : builder.model;
+        this.model = ownsModel ? Model.load(builder.modelPath, builder.tokenizerPath, builder.mmap) : builder.model;
         try {
             this.modelName = builder.modelName != null ? builder.modelName : model.name();
             this.defaults = defaults(builder, modelName);

@@ -20,6 +20,7 @@ public abstract class ZipCacheModelBuilder<B extends ZipCacheModelBuilder<B>> {
 
     Path modelPath;
     Path tokenizerPath;
+    boolean mmap = true;
     Model model;
     String modelName;
     String kvCache;
@@ -49,6 +50,15 @@ public abstract class ZipCacheModelBuilder<B extends ZipCacheModelBuilder<B>> {
     /** A GGUF file or a llama2.c checkpoint; the chat model loads it and closes it in {@code close()}. */
     public B modelPath(Path modelPath) {
         this.modelPath = modelPath;
+        return self();
+    }
+
+    /**
+     * Whether {@link #modelPath} is mapped (true, the default) or its weights are read into memory (false, as
+     * llama.cpp's {@code --no-mmap}): slower to load, and on some machines much faster to decode.
+     */
+    public B mmap(boolean mmap) {
+        this.mmap = mmap;
         return self();
     }
 

@@ -43,7 +43,7 @@ public class ServedModel {
                     + config.maxConcurrent() + " and " + config.maxQueue());
         }
         long start = System.nanoTime();
-        this.model = Model.load(config.model().path());
+        this.model = Model.load(config.model().path(), null, config.model().mmap());
         this.id = config.model().id().orElseGet(model::name);
         this.chatFormat = ChatFormat.forModel(model);
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());

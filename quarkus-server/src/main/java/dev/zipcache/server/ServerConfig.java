@@ -50,5 +50,12 @@ public interface ServerConfig {
 
         /** The id clients send as {@code model}; the file name without its extension when absent. */
         Optional<String> id();
+
+        /**
+         * Map the file (true, the default) or read the weights into memory (false, as llama.cpp's {@code --no-mmap}):
+         * slower to start, and on some machines much faster to decode.
+         */
+        @WithDefault("true")
+        boolean mmap();
     }
 }

@@ -26,6 +26,10 @@ class ServedModelDeviceTest {
                     public Optional<String> id() {
                         return Optional.empty();
                     }
+
+                    public boolean mmap() {
+                        return true;
+                    }
                 };
             }
 

@@ -7,12 +7,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,11 +53,17 @@ public final class GgufFile {
      * @throws GgufFormatException for a malformed or truncated file
      */
     public static GgufFile open(Path path, Arena arena) throws IOException {
-        MemorySegment file;
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-        }
-        return parse(path, file);
+        return open(path, arena, true);
+    }
+
+    /**
+     * Maps or reads ({@link FileImage}) and parses {@code path}; the bytes live as long as {@code arena}.
+     *
+     * @param mapped true to map the file, false to read it into memory
+     * @throws GgufFormatException for a malformed or truncated file
+     */
+    public static GgufFile open(Path path, Arena arena, boolean mapped) throws IOException {
+        return parse(path, FileImage.of(path, arena, mapped));
     }
 
     /** Parses a GGUF image already in memory (tests, and files mapped by the caller). */

@@ -22,8 +22,8 @@ final class GgufModelReader {
     private GgufModelReader() {
     }
 
-    static LoadedModel read(Path path, Arena arena) throws IOException {
-        GgufFile gguf = GgufFile.open(path, arena);
+    static LoadedModel read(Path path, Arena arena, boolean mapped) throws IOException {
+        GgufFile gguf = GgufFile.open(path, arena, mapped);
         GgufMetadata metadata = gguf.metadata();
         Architecture architecture = Architecture.fromGguf(metadata.string("general.architecture"));
         Tokenizer tokenizer = GgufTokenizers.read(metadata);

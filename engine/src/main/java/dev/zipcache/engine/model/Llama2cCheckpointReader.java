@@ -1,5 +1,6 @@
 package dev.zipcache.engine.model;
 
+import dev.zipcache.engine.gguf.FileImage;
 import dev.zipcache.engine.gguf.GgufMetadata;
 import dev.zipcache.engine.tensor.GgmlType;
 import dev.zipcache.engine.tensor.WeightMatrix;
@@ -13,12 +14,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,14 +39,11 @@ final class Llama2cCheckpointReader {
     private Llama2cCheckpointReader() {
     }
 
-    static LoadedModel read(Path path, Path tokenizerPath, Arena arena) throws IOException {
-        MemorySegment file;
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            if (channel.size() < HEADER_BYTES) {
-                throw new ModelLoadException(path + ": file is too short for a llama2.c header (truncated file?)");
-            }
-            file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+    static LoadedModel read(Path path, Path tokenizerPath, Arena arena, boolean mapped) throws IOException {
+        if (Files.size(path) < HEADER_BYTES) {
+            throw new ModelLoadException(path + ": file is too short for a llama2.c header (truncated file?)");
         }
+        MemorySegment file = FileImage.of(path, arena, mapped);
         ValueLayout.OfInt int32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         int dim = file.get(int32, 0);
         int hiddenDim = file.get(int32, 4);

@@ -15,8 +15,8 @@ import java.nio.file.Path;
 
 /**
  * A loaded model: configuration, weights and tokenizer, shared read-only by any number of sessions. The weights stay
- * in a memory mapping of the file (never copied onto the heap), which {@link #close()} releases; sessions must be
- * closed first.
+ * off the heap, in a memory mapping of the file or (on request) a copy read into memory, which {@link #close()}
+ * releases; sessions must be closed first.
  */
 public final class Model implements AutoCloseable {
 
@@ -42,13 +42,26 @@ public final class Model implements AutoCloseable {
      * @throws ModelLoadException with a message naming the file and the problem
      */
     public static Model load(Path path, Path tokenizer) {
+        return load(path, tokenizer, true);
+    }
+
+    /**
+     * Loads a model, its weights mapped from the file or read into memory.
+     *
+     * @param tokenizer a llama2.c tokenizer file, or null to look beside the checkpoint (ignored for GGUF)
+     * @param mapped    true to map the file (fast to open, shared with the page cache), false to read the weights
+     *                  into memory this model owns, as llama.cpp's {@code --no-mmap} (slower to open; on some machines
+     *                  much faster to decode from, see {@link dev.zipcache.engine.gguf.FileImage})
+     * @throws ModelLoadException with a message naming the file and the problem
+     */
+    public static Model load(Path path, Path tokenizer, boolean mapped) {
         if (!Files.isRegularFile(path)) {
             throw new ModelLoadException("model file " + path + " does not exist");
         }
         Arena arena = Arena.ofShared();
         try {
-            LoadedModel loaded = isGguf(path) ? GgufModelReader.read(path, arena)
-                    : Llama2cCheckpointReader.read(path, tokenizer, arena);
+            LoadedModel loaded = isGguf(path) ? GgufModelReader.read(path, arena, mapped)
+                    : Llama2cCheckpointReader.read(path, tokenizer, arena, mapped);
             return new Model(path, arena, loaded);
         } catch (ModelLoadException failure) {
             arena.close();

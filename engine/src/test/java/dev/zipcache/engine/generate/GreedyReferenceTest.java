@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Greedy generation reproduces the independent reference implementation token for token (reference.json), for both
- * real llama2.c checkpoints (GQA stories260K and multi-head aidreams260K) and llama.cpp-verified GGUF.
+ * real llama2.c checkpoints (GQA stories260K and multi-head aidreams260K) and llama.cpp-verified GGUF, with the weights
+ * mapped from the file and read into memory ({@code --no-mmap}).
  */
 class GreedyReferenceTest {
 
@@ -26,14 +27,16 @@ class GreedyReferenceTest {
                         ReferenceCases.greedy("stories260K").stream().map(c -> Arguments.of("stories260K/stories260K.bin", c)),
                         ReferenceCases.greedy("stories260K").stream().map(c -> Arguments.of("stories260K/stories260K-f32.gguf", c)),
                         ReferenceCases.greedy("aidreams260K").stream().map(c -> Arguments.of("aidreams260K/aidreams260K.bin", c)))
-                .flatMap(s -> s);
+                .flatMap(s -> s)
+                .flatMap(arguments -> Stream.of(true, false).map(mapped -> Arguments.of(arguments.get()[0],
+                        arguments.get()[1], mapped)));
     }
 
-    @ParameterizedTest(name = "{0}: {1}")
+    @ParameterizedTest(name = "{0} (mapped: {2}): {1}")
     @MethodSource("cases")
-    void reproducesReferenceTokens(String modelFile, GreedyCase reference) {
+    void reproducesReferenceTokens(String modelFile, GreedyCase reference, boolean mapped) {
         Path path = SharedFiles.file("models/" + modelFile);
-        try (Model model = Model.load(path);
+        try (Model model = Model.load(path, null, mapped);
              Session session = Session.open(model, SessionOptions.defaults().withKvCache("fp32").withThreads(2))) {
             // BOS ends a story in llama2.c's run.c; the GGUF's own end token is EOS, so ask for BOS explicitly.
             GenerationRequest request = GenerationRequest.of(reference.prompt(), reference.maxNewTokens())
