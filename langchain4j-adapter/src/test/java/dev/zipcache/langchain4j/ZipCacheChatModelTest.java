@@ -58,6 +58,17 @@ class ZipCacheChatModelTest {
         }
     }
 
+    /** {@code mmap(false)}: the chat model reads the weights into memory and answers as the mapped model does. */
+    @Test
+    void weightsReadIntoMemoryAnswerAsMappedOnes() {
+        try (ZipCacheChatModel mapped = ZipCacheChatModel.builder().modelPath(Stories.path()).temperature(0.0)
+                .maxOutputTokens(20).build();
+             ZipCacheChatModel inMemory = ZipCacheChatModel.builder().modelPath(Stories.path()).mmap(false)
+                     .temperature(0.0).maxOutputTokens(20).build()) {
+            assertThat(inMemory.chat(STORY)).isNotBlank().isEqualTo(mapped.chat(STORY));
+        }
+    }
+
     @Test
     void maxOutputTokensEndsTheAnswerWithLength() {
         try (ZipCacheChatModel model = Stories.greedy().maxOutputTokens(50).build()) {
