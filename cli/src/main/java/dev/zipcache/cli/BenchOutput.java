@@ -38,6 +38,7 @@ final class BenchOutput {
         columns.add(new Column("compression_ratio", BenchmarkResult::compressionRatio));
         columns.add(new Column("paper_ratio", BenchmarkResult::paperRatio));
         columns.add(new Column("peak_rss_bytes", row -> row.peakResidentBytes() < 0 ? null : row.peakResidentBytes()));
+        columns.add(new Column("weights_mapped", BenchmarkResult::weightsMapped));
         return List.copyOf(columns);
     }
 

@@ -42,7 +42,7 @@ class BenchCommandTest {
         json.get(0).fieldNames().forEachRemaining(keys::add);
         assertThat(keys).containsSubsequence("kv_cache", "prompt_tokens", "generated_tokens", "threads",
                 "prefill_tokens_per_second", "decode_tokens_per_second", "ttft_ms", "kv_bytes", "fp16_kv_bytes",
-                "compression_ratio", "peak_rss_bytes");
+                "compression_ratio", "peak_rss_bytes", "weights_mapped");
         assertThat(keys).contains("repetitions", "decode_tokens_per_second_min", "decode_tokens_per_second_max",
                 "prefill_tokens_per_second_min", "ttft_ms_max");
         List<String> caches = new ArrayList<>();
@@ -54,9 +54,19 @@ class BenchCommandTest {
             assertThat(row.get("repetitions").asInt()).isEqualTo(1);
             assertThat(row.get("decode_tokens_per_second").asDouble()).isPositive();
             assertThat(row.get("kv_tokens").asLong()).isEqualTo(row.get("prompt_tokens").asLong() + 4);
+            assertThat(row.get("weights_mapped").asBoolean()).isTrue();
         }
         assertThat(json.get(0).get("compression_ratio").asDouble()).isEqualTo(1.0);
         assertThat(run.err()).doesNotContain("runs,");   // no progress bar when stderr is not a terminal
+    }
+
+    @Test
+    void noMmapRowsSayTheWeightsWereReadIntoMemory() throws IOException {
+        CliRun run = bench("-p", "8", "--kv-cache", "fp16", "--no-mmap", "--json");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        JsonNode row = new ObjectMapper().readTree(run.out()).get(0);
+        assertThat(row.get("weights_mapped").asBoolean()).isFalse();
+        assertThat(row.get("decode_tokens_per_second").asDouble()).isPositive();
     }
 
     @Test

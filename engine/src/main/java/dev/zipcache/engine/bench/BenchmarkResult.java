@@ -18,11 +18,13 @@ package dev.zipcache.engine.bench;
  * @param peakResidentBytes      the process's peak resident memory so far (VmHWM), read after the row's runs: it
  *                               includes every earlier row, the model mapping and the JVM; -1 where the platform
  *                               does not report it
+ * @param weightsMapped          true when the weights were read from a mapping of the file, false when read into
+ *                               memory ({@code --no-mmap}): on some machines this changes decode speed by 2×
  */
 public record BenchmarkResult(String kvCacheSpec, int promptTokens, int generatedTokens, int threads,
                               int repetitions, Summary prefillTokensPerSecond, Summary decodeTokensPerSecond,
                               Summary ttftMillis, long kvTokens, long kvBytes, long fp16KvBytes, double paperRatio,
-                              long peakResidentBytes) {
+                              long peakResidentBytes, boolean weightsMapped) {
 
     /** fp16-equivalent bytes over bytes held; 1 for an empty cache, as {@link dev.zipcache.spi.KvCacheStats}. */
     public double compressionRatio() {

@@ -23,11 +23,13 @@ public final class Model implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final LoadedModel loaded;
+    private final boolean weightsMapped;
 
-    private Model(Path path, Arena arena, LoadedModel loaded) {
+    private Model(Path path, Arena arena, LoadedModel loaded, boolean weightsMapped) {
         this.path = path;
         this.arena = arena;
         this.loaded = loaded;
+        this.weightsMapped = weightsMapped;
     }
 
     /** Loads a GGUF file or a llama2.c checkpoint (with its tokenizer found beside it). */
@@ -62,7 +64,7 @@ public final class Model implements AutoCloseable {
         try {
             LoadedModel loaded = isGguf(path) ? GgufModelReader.read(path, arena, mapped)
                     : Llama2cCheckpointReader.read(path, tokenizer, arena, mapped);
-            return new Model(path, arena, loaded);
+            return new Model(path, arena, loaded, mapped);
         } catch (ModelLoadException failure) {
             arena.close();
             throw failure;
@@ -87,6 +89,11 @@ public final class Model implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /** Whether the weights are read from a mapping of the file (true) or were read into memory ({@code --no-mmap}). */
+    public boolean weightsMapped() {
+        return weightsMapped;
     }
 
     /** The name services report for the model: its file name without the extension ({@code stories260K-f32}). */
