@@ -141,8 +141,8 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
             TokenBuffer bufferKeys = bufferedKeys[layer];
             int keyTokens = bufferKeys.count() / residual * residual;
             for (int start = 0; start < keyTokens; start += tokenGroup) {
-                keys[layer].add(keyQuantizer.quantize(bufferKeys.vectors(), start * width, tokenGroup, width, bits,
-                        null, keyOptions));
+                keys[layer].add(keyQuantizer.quantize(bufferKeys.floats(start, tokenGroup), 0, tokenGroup, width,
+                        bits, null, keyOptions));
             }
             if (keyTokens > 0) {
                 bufferKeys.dropFirst(keyTokens);
@@ -150,8 +150,8 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
             TokenBuffer bufferValues = bufferedValues[layer];
             int valueTokens = bufferValues.count() - residual;
             if (valueTokens > 0) {
-                values[layer].add(valueQuantizer.quantize(bufferValues.vectors(), 0, valueTokens, width, bits, null,
-                        valueOptions));
+                values[layer].add(valueQuantizer.quantize(bufferValues.floats(0, valueTokens), 0, valueTokens, width,
+                        bits, null, valueOptions));
                 bufferValues.dropFirst(valueTokens);
             }
         }

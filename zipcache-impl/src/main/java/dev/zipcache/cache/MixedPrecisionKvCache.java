@@ -379,11 +379,10 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         for (int row = 0; row < oldRows; row++) {
             old.dequantize(row, 0, matrix, row * width, width);
         }
-        float[] source = buffer.vectors();
         for (int head = 0; head < chosen.length; head++) {
             for (int j = 0; j < chosen[head].length; j++) {
-                System.arraycopy(source, chosen[head][j] * width + head * dimension, matrix,
-                        (oldRows + j) * width + head * dimension, dimension);
+                buffer.copyTo(chosen[head][j], head * dimension, dimension, matrix,
+                        (oldRows + j) * width + head * dimension);
             }
         }
         return matrix;

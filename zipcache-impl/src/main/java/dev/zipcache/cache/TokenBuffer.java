@@ -1,11 +1,14 @@
 package dev.zipcache.cache;
 
+import dev.zipcache.quantize.HalfVectors;
+
 import java.util.Arrays;
 
 /**
- * Full-precision token vectors of one layer, keys or values, {@code [token][kvHead · headDimension]}, rounded to
- * fp16 as they are stored (the official code keeps its uncompressed buffer in the model's fp16). Holds a prompt until
- * it is compressed and the newest tokens between compressions.
+ * Full-precision token vectors of one layer, keys or values, {@code [token][kvHead · headDimension]}, stored as fp16
+ * (the official code keeps its uncompressed buffer in the model's fp16). Holds a prompt until it is compressed and the
+ * newest tokens between compressions. fp16 storage, not floats holding fp16 values: a 32k prompt of a Llama-3-8B
+ * shape then takes what an fp16 cache takes (4.3 GB) rather than twice that, and reads give the same values.
  */
 final class TokenBuffer {
 
@@ -13,7 +16,7 @@ final class TokenBuffer {
     private static final int RETAINED_TOKENS = 256;
 
     private final int width;
-    private float[] vectors = new float[0];
+    private short[] halves = new short[0];
     private int count;
 
     TokenBuffer(int width) {
@@ -24,16 +27,16 @@ final class TokenBuffer {
         return count;
     }
 
-    /** Appends {@code tokens} vectors from {@code source[offset ..]}. */
+    /** Appends {@code tokens} vectors from {@code source[offset ..]}, rounded to fp16. */
     void append(float[] source, int offset, int tokens) {
         int needed = (count + tokens) * width;
-        if (needed > vectors.length) {
+        if (needed > halves.length) {
             // Geometric growth: a long prompt arrives in many small batches, and growing by a fixed step would copy
             // the whole buffer every few batches (O(L²) bytes moved at 32k tokens).
-            vectors = Arrays.copyOf(vectors, Math.max(needed, vectors.length + vectors.length / 2));
+            halves = Arrays.copyOf(halves, Math.max(needed, halves.length + halves.length / 2));
         }
         for (int i = 0; i < tokens * width; i++) {
-            vectors[count * width + i] = Float.float16ToFloat(Float.floatToFloat16(source[offset + i]));
+            halves[count * width + i] = Float.floatToFloat16(source[offset + i]);
         }
         count += tokens;
     }
@@ -41,20 +44,27 @@ final class TokenBuffer {
     /** Keeps the first {@code tokens}; emptied, it gives back a prompt-sized array (decode needs few tokens). */
     void truncate(int tokens) {
         count = tokens;
-        if (tokens == 0 && vectors.length > RETAINED_TOKENS * width) {
-            vectors = new float[RETAINED_TOKENS * width];
+        if (tokens == 0 && halves.length > RETAINED_TOKENS * width) {
+            halves = new short[RETAINED_TOKENS * width];
         }
     }
 
     /** Drops the first {@code tokens}, moving the rest to the front. */
     void dropFirst(int tokens) {
-        System.arraycopy(vectors, tokens * width, vectors, 0, (count - tokens) * width);
+        System.arraycopy(halves, tokens * width, halves, 0, (count - tokens) * width);
         count -= tokens;
     }
 
-    /** The backing array: token {@code t}, channel {@code c} is at {@code t · width + c}. */
-    float[] vectors() {
-        return vectors;
+    /** Tokens {@code [from, from + tokens)} as floats, {@code [token][width]}: what a quantizer takes. */
+    float[] floats(int from, int tokens) {
+        float[] out = new float[tokens * width];
+        HalfVectors.toFloats(halves, from * width, out, 0, tokens * width);
+        return out;
+    }
+
+    /** Channels {@code [column, column + length)} of token {@code token} as floats into {@code out[outOffset ..]}. */
+    void copyTo(int token, int column, int length, float[] out, int outOffset) {
+        HalfVectors.toFloats(halves, token * width + column, out, outOffset, length);
     }
 
     /** One head's slice of the buffered tokens, as attention reads it. */
@@ -63,7 +73,7 @@ final class TokenBuffer {
             @Override
             public void dots(int from, int count, float[] query, int queryOffset, float[] scores, int scoresOffset) {
                 for (int t = 0; t < count; t++) {
-                    scores[scoresOffset + t] = FloatVectors.dot(query, queryOffset, vectors,
+                    scores[scoresOffset + t] = HalfVectors.dot(query, queryOffset, halves,
                             (from + t) * width + column, length);
                 }
             }
@@ -72,7 +82,7 @@ final class TokenBuffer {
             public void addWeighted(int from, int count, float[] weights, int weightsOffset, float[] out,
                                     int outOffset) {
                 for (int t = 0; t < count; t++) {
-                    FloatVectors.addScaled(weights[weightsOffset + t], vectors, (from + t) * width + column, out,
+                    HalfVectors.addScaled(weights[weightsOffset + t], halves, (from + t) * width + column, out,
                             outOffset, length);
                 }
             }
@@ -80,7 +90,7 @@ final class TokenBuffer {
             @Override
             public void toFloats(int from, int count, float[] out, int outOffset) {
                 for (int t = 0; t < count; t++) {
-                    System.arraycopy(vectors, (from + t) * width + column, out, outOffset + t * length, length);
+                    copyTo(from + t, column, length, out, outOffset + t * length);
                 }
             }
         };

@@ -95,8 +95,7 @@ final class UniformKvCache extends BufferedKvCache implements ViewableCache {
     private float[] slice(TokenBuffer buffer, int kvHead, int fromToken, int tokens) {
         float[] slice = new float[tokens * dimension];
         for (int token = 0; token < tokens; token++) {
-            System.arraycopy(buffer.vectors(), (fromToken + token) * width + kvHead * dimension, slice,
-                    token * dimension, dimension);
+            buffer.copyTo(fromToken + token, kvHead * dimension, dimension, slice, token * dimension);
         }
         return slice;
     }
