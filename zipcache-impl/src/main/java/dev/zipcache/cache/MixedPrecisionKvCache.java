@@ -326,25 +326,24 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         }
         int salientRows = state.salientRows + newSalient;
         int regularRows = state.regularRows + newRegular;
-        float[] salientKeys = gather(state.salientKeys, state.salientRows, state.keys, salientTokens, salientRows);
-        float[] regularKeys = gather(state.regularKeys, state.regularRows, state.keys, regularTokens, regularRows);
-        float[] salientValues = gather(state.salientValues, state.salientRows, state.values, salientTokens,
-                salientRows);
-        float[] regularValues = gather(state.regularValues, state.regularRows, state.values, regularTokens,
-                regularRows);
-
-        state.salientKeys = quantize(config.keyQuantizer(), config.keyOptions(), salientKeys, salientRows,
+        // One matrix per kind, salient rows then regular rows, the keys' dropped before the values' is made: a
+        // re-compression's transient floats stay at one copy of the sequence.
+        float[] keys = gather(state.keys, state.salientKeys, state.salientRows, salientTokens, state.regularKeys,
+                state.regularRows, regularTokens, salientRows + regularRows);
+        state.salientKeys = quantize(config.keyQuantizer(), config.keyOptions(), keys, 0, salientRows,
                 config.highBits(), null);
-        state.regularKeys = quantize(config.keyQuantizer(), config.keyOptions(), regularKeys, regularRows,
+        state.regularKeys = quantize(config.keyQuantizer(), config.keyOptions(), keys, salientRows, regularRows,
                 config.lowBits(), null);
-        float[] allValues = Arrays.copyOf(salientValues, (salientRows + regularRows) * width);
-        System.arraycopy(regularValues, 0, allValues, salientRows * width, regularRows * width);
-        float[] scales = config.valueQuantizer().channelScales(allValues, 0, salientRows + regularRows, width,
+        keys = null;
+        float[] values = gather(state.values, state.salientValues, state.salientRows, salientTokens,
+                state.regularValues, state.regularRows, regularTokens, salientRows + regularRows);
+        // CST's channel scales are computed once over every token of both groups (ZIPCACHE.md §4).
+        float[] scales = config.valueQuantizer().channelScales(values, 0, salientRows + regularRows, width,
                 config.valueOptions());
-        state.salientValues = quantize(config.valueQuantizer(), config.valueOptions(), salientValues, salientRows,
+        state.salientValues = quantize(config.valueQuantizer(), config.valueOptions(), values, 0, salientRows,
                 config.highBits(), scales);
-        state.regularValues = quantize(config.valueQuantizer(), config.valueOptions(), regularValues, regularRows,
-                config.lowBits(), scales);
+        state.regularValues = quantize(config.valueQuantizer(), config.valueOptions(), values, salientRows,
+                regularRows, config.lowBits(), scales);
         state.salientRows = salientRows;
         state.regularRows = regularRows;
         state.sliceGroups();
@@ -373,24 +372,35 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         return order;
     }
 
-    /** The old rows of a group, dequantized, followed by the buffered tokens chosen for it in each head. */
-    private float[] gather(QuantizedBlock old, int oldRows, TokenBuffer buffer, int[][] chosen, int rows) {
+    /**
+     * One kind's rows of both groups in one matrix: the salient group's old rows, dequantized, then the buffered
+     * tokens chosen for it in each head; then the same for the regular group.
+     */
+    private float[] gather(TokenBuffer buffer, QuantizedBlock oldSalient, int oldSalientRows, int[][] salientTokens,
+                           QuantizedBlock oldRegular, int oldRegularRows, int[][] regularTokens, int rows) {
         float[] matrix = new float[rows * width];
+        int regularStart = oldSalientRows + salientTokens[0].length;
+        gatherGroup(buffer, oldSalient, oldSalientRows, salientTokens, matrix, 0);
+        gatherGroup(buffer, oldRegular, oldRegularRows, regularTokens, matrix, regularStart);
+        return matrix;
+    }
+
+    private void gatherGroup(TokenBuffer buffer, QuantizedBlock old, int oldRows, int[][] chosen, float[] matrix,
+                             int firstRow) {
         for (int row = 0; row < oldRows; row++) {
-            old.dequantize(row, 0, matrix, row * width, width);
+            old.dequantize(row, 0, matrix, (firstRow + row) * width, width);
         }
         for (int head = 0; head < chosen.length; head++) {
             for (int j = 0; j < chosen[head].length; j++) {
                 buffer.copyTo(chosen[head][j], head * dimension, dimension, matrix,
-                        (oldRows + j) * width + head * dimension);
+                        (firstRow + oldRows + j) * width + head * dimension);
             }
         }
-        return matrix;
     }
 
-    private QuantizedBlock quantize(KvQuantizer quantizer, SpecOptions options,
-                                    float[] matrix, int rows, int bits, float[] scales) {
-        return rows == 0 ? null : quantizer.quantize(matrix, 0, rows, width, bits, scales, options);
+    private QuantizedBlock quantize(KvQuantizer quantizer, SpecOptions options, float[] matrix, int firstRow,
+                                    int rows, int bits, float[] scales) {
+        return rows == 0 ? null : quantizer.quantize(matrix, firstRow * width, rows, width, bits, scales, options);
     }
 
     @Override
