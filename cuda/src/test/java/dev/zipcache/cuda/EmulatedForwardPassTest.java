@@ -198,17 +198,9 @@ class EmulatedForwardPassTest {
     @ParameterizedTest
     @ValueSource(strings = {"kivi", "kivi:bits=4", "kivi:group=4,residual=8"})
     void kiviDeviceCacheMatchesTheCpuCache(String spec) throws IOException {
-        try (Model model = Model.load(model(GgmlType.F32)); EmulatedDevice device = new EmulatedDevice()) {
-            ForwardComparison.Result result = ForwardComparison.compare(device, model.config(), model.weights(),
-                    ForwardComparison.prompt(model, PROMPT), 20, 40, 16, spec, PROMPT);
-            System.out.printf("%s on the emulated device: worst logit difference %.3g (%.0f%% of the allowed)%n",
-                    spec, result.worstDifference(), 100 * result.worstShare());
-            Set<String> kernels = device.launches().stream().map(Launch::kernel).collect(Collectors.toSet());
-            assertThat(kernels).contains("kv_append_f16", "attention_prefill_f16", "kivi_pack_keys",
-                    "kivi_pack_values", "attention_rows_kivi", "attention_split_kivi", "attention_merge_f16",
-                    "kv_window_move_f16");
-            assertThat(device.liveAllocations()).as("everything freed").isZero();
-        }
+        deviceCacheMatchesTheCpuCache(spec, "kv_append_f16", "attention_prefill_f16", "kivi_pack_keys",
+                "kivi_pack_values", "attention_rows_kivi", "attention_split_kivi", "attention_merge_f16",
+                "kv_window_move_f16");
     }
 
     /**
@@ -221,16 +213,23 @@ class EmulatedForwardPassTest {
     @ParameterizedTest
     @ValueSource(strings = {"zipcache", "zipcache:interval=16", "zipcache:interval=8,saliency=normalized,high-bits=8"})
     void zipcacheDeviceCacheMatchesTheCpuCache(String spec) throws IOException {
+        deviceCacheMatchesTheCpuCache(spec, "kv_append_f16", "attention_prefill_f16", "zip_keep_probe_queries",
+                "zip_probe_softmax", "zip_probe_scores", "zip_gather", "zip_fit_channels", "zip_channel_scales",
+                "zip_fit_rows", "zip_pack_rows", "attention_rows_zip", "attention_split_zip", "attention_merge_f16");
+    }
+
+    /**
+     * The comparison both device caches go through (prompt in batches of 20, 40 decode steps, split over positions of
+     * 16, a follow-up prompt, 40 more, scoring), then: the device ran {@code kernels}, and freed everything.
+     */
+    private static void deviceCacheMatchesTheCpuCache(String spec, String... kernels) throws IOException {
         try (Model model = Model.load(model(GgmlType.F32)); EmulatedDevice device = new EmulatedDevice()) {
             ForwardComparison.Result result = ForwardComparison.compare(device, model.config(), model.weights(),
                     ForwardComparison.prompt(model, PROMPT), 20, 40, 16, spec, PROMPT);
             System.out.printf("%s on the emulated device: worst logit difference %.3g (%.0f%% of the allowed)%n",
                     spec, result.worstDifference(), 100 * result.worstShare());
-            Set<String> kernels = device.launches().stream().map(Launch::kernel).collect(Collectors.toSet());
-            assertThat(kernels).contains("kv_append_f16", "attention_prefill_f16", "zip_keep_probe_queries",
-                    "zip_probe_softmax", "zip_probe_scores", "zip_gather", "zip_fit_channels", "zip_channel_scales",
-                    "zip_fit_rows", "zip_pack_rows", "attention_rows_zip", "attention_split_zip",
-                    "attention_merge_f16");
+            Set<String> launched = device.launches().stream().map(Launch::kernel).collect(Collectors.toSet());
+            assertThat(launched).contains(kernels);
             assertThat(device.liveAllocations()).as("everything freed").isZero();
         }
     }

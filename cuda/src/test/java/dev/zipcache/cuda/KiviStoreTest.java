@@ -1,5 +1,7 @@
 package dev.zipcache.cuda;
 
+import static dev.zipcache.cuda.StoreInputs.ONE_HEAD;
+import static dev.zipcache.cuda.StoreInputs.THREE_HEADS;
 import static dev.zipcache.cuda.StoreInputs.append;
 import static dev.zipcache.cuda.StoreInputs.halves;
 import static dev.zipcache.cuda.StoreInputs.tokens;
@@ -33,13 +35,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 class KiviStoreTest {
 
     static Stream<Arguments> cases() {
-        KvCacheGeometry threeHeads = new KvCacheGeometry(2, 3, 6, 12, 160);
-        KvCacheGeometry oneHead = new KvCacheGeometry(1, 1, 2, 10, 160);
-        return Stream.of(Arguments.of("kivi:bits=2,group=4,residual=8", threeHeads),
-                Arguments.of("kivi:bits=4,group=8,residual=16", threeHeads),
-                Arguments.of("kivi:bits=8,group=16,residual=16", threeHeads),
-                Arguments.of("kivi:bits=2,group=8,residual=8", oneHead),
-                Arguments.of("kivi:bits=4,group=3,residual=6", oneHead));
+        return Stream.of(Arguments.of("kivi:bits=2,group=4,residual=8", THREE_HEADS),
+                Arguments.of("kivi:bits=4,group=8,residual=16", THREE_HEADS),
+                Arguments.of("kivi:bits=8,group=16,residual=16", THREE_HEADS),
+                Arguments.of("kivi:bits=2,group=8,residual=8", ONE_HEAD),
+                Arguments.of("kivi:bits=4,group=3,residual=6", ONE_HEAD));
     }
 
     @ParameterizedTest(name = "{0} on {1}")

@@ -6,6 +6,13 @@ import java.util.Random;
 /** Inputs for the device-store tests ({@link KiviStoreTest}, {@link ZipStoreTest}), fed as the forward pass feeds them. */
 final class StoreInputs {
 
+    /**
+     * Geometries with awkward widths: three KV heads of 12 in GQA pairs (a last code plane partly empty, runs that
+     * straddle heads), and one head of 10.
+     */
+    static final KvCacheGeometry THREE_HEADS = new KvCacheGeometry(2, 3, 6, 12, 160);
+    static final KvCacheGeometry ONE_HEAD = new KvCacheGeometry(1, 1, 2, 10, 160);
+
     private StoreInputs() {
     }
 

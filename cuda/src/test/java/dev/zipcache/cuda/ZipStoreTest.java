@@ -1,5 +1,7 @@
 package dev.zipcache.cuda;
 
+import static dev.zipcache.cuda.StoreInputs.ONE_HEAD;
+import static dev.zipcache.cuda.StoreInputs.THREE_HEADS;
 import static dev.zipcache.cuda.StoreInputs.append;
 import static dev.zipcache.cuda.StoreInputs.halves;
 import static dev.zipcache.cuda.StoreInputs.tokens;
@@ -33,9 +35,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Geometries with awkward widths: a last plane partly empty, GQA groups of two.
  */
 class ZipStoreTest {
-
-    private static final KvCacheGeometry THREE_HEADS = new KvCacheGeometry(2, 3, 6, 12, 160);
-    private static final KvCacheGeometry ONE_HEAD = new KvCacheGeometry(1, 1, 2, 10, 160);
 
     static Stream<Arguments> cases() {
         return Stream.of(Arguments.of("zipcache:interval=4", THREE_HEADS),
