@@ -88,7 +88,7 @@ final class FloatVectors {
         r = n.neg().fma(FloatVector.broadcast(species, LN2_LOW), r);
         FloatVector p = FloatVector.broadcast(species, EXP_POLYNOMIAL[0]);
         for (int k = 1; k < EXP_POLYNOMIAL.length; k++) {
-            p = p.fma(r, FloatVector.broadcast(species, EXP_POLYNOMIAL[k]));
+            p = r.fma(p, FloatVector.broadcast(species, EXP_POLYNOMIAL[k]));
         }
         FloatVector expR = p.mul(r.mul(r)).add(r).add(1f);
         IntVector exponent = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)

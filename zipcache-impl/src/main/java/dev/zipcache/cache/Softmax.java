@@ -30,7 +30,7 @@ final class Softmax {
         if (bound > offset) {
             FloatVector maxima = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
             for (; i < bound; i += SPECIES.length()) {
-                maxima = maxima.max(FloatVector.fromArray(SPECIES, values, i));
+                maxima = FloatVector.fromArray(SPECIES, values, i).max(maxima);
             }
             max = maxima.reduceLanes(VectorOperators.MAX);
         }
@@ -46,7 +46,7 @@ final class Softmax {
             for (; i < bound; i += SPECIES.length()) {
                 FloatVector weights = FloatVectors.exp(FloatVector.fromArray(SPECIES, values, i).mul(scale).sub(shift));
                 weights.intoArray(values, i);
-                sums = sums.add(weights);
+                sums = weights.add(sums);
             }
             sum = sums.reduceLanes(VectorOperators.ADD);
         }

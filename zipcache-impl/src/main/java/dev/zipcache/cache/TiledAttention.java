@@ -346,7 +346,7 @@ final class TiledAttention {
             // Our exponential, not the Vector API's EXP: the same bits in every JIT tier (see FloatVectors).
             FloatVector p = FloatVectors.exp(FloatVector.fromArray(SPECIES, scores, base + j).sub(shift));
             p.intoArray(scores, base + j);
-            blockSums = blockSums.add(p);
+            blockSums = p.add(blockSums);
         }
         float correction = previous == Float.NEGATIVE_INFINITY ? 0f : FloatVectors.expScalar(previous - maximum);
         sums[m] = sums[m] * correction + blockSums.reduceLanes(VectorOperators.ADD);
@@ -369,7 +369,7 @@ final class TiledAttention {
         FloatVector blockMaxima = negativeInfinity;
         if (valid == KEY_BLOCK) {
             for (int j = 0; j < KEY_BLOCK; j += LANES) {
-                blockMaxima = blockMaxima.max(FloatVector.fromArray(SPECIES, scores, base + j));
+                blockMaxima = FloatVector.fromArray(SPECIES, scores, base + j).max(blockMaxima);
             }
         } else {
             // The row's prefix ends inside this block: the rest of the block must weigh nothing.
@@ -377,7 +377,7 @@ final class TiledAttention {
                 VectorMask<Float> inRange = SPECIES.indexInRange(j, valid);
                 FloatVector s = negativeInfinity.blend(FloatVector.fromArray(SPECIES, scores, base + j), inRange);
                 s.intoArray(scores, base + j);
-                blockMaxima = blockMaxima.max(s);
+                blockMaxima = s.max(blockMaxima);
             }
         }
         return blockMaxima.reduceLanes(VectorOperators.MAX);

@@ -7,7 +7,6 @@ import static dev.zipcache.quantize.QuantizedVectors.INTS;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -23,7 +22,8 @@ import java.util.Arrays;
  * lane operations are the same IEEE operations in the same order (minimum and maximum are exact in any order), and
  * {@link Math#rint} is the add-and-subtract of 1.5·2^23, which rounds half to even in the current rounding mode for
  * any value within ±2^22; values are clamped to {@code [−1, maxCode + 1]} first, which does not change the clamped
- * code.
+ * code. The rounding is written out in each loop rather than in a helper that takes a vector (see
+ * {@link QuantizedVectors}).
  */
 final class EncodeKernels {
 
@@ -90,8 +90,8 @@ final class EncodeKernels {
             FloatVector highest = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
             for (; i < bound; i += FLOAT_LANES) {
                 FloatVector value = FloatVector.fromArray(FLOATS, row, from + i);
-                lowest = lowest.min(value);
-                highest = highest.max(value);
+                lowest = value.min(lowest);
+                highest = value.max(highest);
             }
             minimum = lowest.reduceLanes(VectorOperators.MIN);
             maximum = highest.reduceLanes(VectorOperators.MAX);
@@ -112,8 +112,12 @@ final class EncodeKernels {
         int i = 0;
         for (int bound = FLOATS.loopBound(n); i < bound; i += FLOAT_LANES) {
             FloatVector step = FloatVector.fromArray(FLOATS, steps, i);
-            encoded(FloatVector.fromArray(FLOATS, row, i).sub(FloatVector.fromArray(FLOATS, minimums, i)).div(step),
-                    step.compare(VectorOperators.EQ, 0f), maxCode).intoArray(codes, i);
+            FloatVector scaled = FloatVector.fromArray(FLOATS, row, i).sub(FloatVector.fromArray(FLOATS, minimums, i))
+                    .div(step);
+            // rint within [0, maxCode], 0 where the step is 0 (a constant column).
+            FloatVector rounded = scaled.max(-1f).min(maxCode + 1f).add(ROUNDING_SHIFT).sub(ROUNDING_SHIFT)
+                    .max(0f).min((float) maxCode).blend(0f, step.compare(VectorOperators.EQ, 0f));
+            ((IntVector) rounded.convert(VectorOperators.F2I, 0)).intoArray(codes, i);
         }
         for (; i < n; i++) {
             codes[i] = MinMaxQuantization.code(row[i], minimums[i], steps[i], maxCode);
@@ -131,21 +135,16 @@ final class EncodeKernels {
             return;
         }
         int i = 0;
-        VectorMask<Float> none = FLOATS.maskAll(false);
         for (int bound = FLOATS.loopBound(n); i < bound; i += FLOAT_LANES) {
-            encoded(FloatVector.fromArray(FLOATS, row, from + i).sub(minimum).div(step), none, maxCode)
-                    .intoArray(codes, codesFrom + i);
+            FloatVector scaled = FloatVector.fromArray(FLOATS, row, from + i).sub(minimum).div(step);
+            // rint within [0, maxCode], as in encodeColumns.
+            FloatVector rounded = scaled.max(-1f).min(maxCode + 1f).add(ROUNDING_SHIFT).sub(ROUNDING_SHIFT)
+                    .max(0f).min((float) maxCode);
+            ((IntVector) rounded.convert(VectorOperators.F2I, 0)).intoArray(codes, codesFrom + i);
         }
         for (; i < n; i++) {
             codes[codesFrom + i] = MinMaxQuantization.code(row[from + i], minimum, step, maxCode);
         }
-    }
-
-    /** rint of {@code scaled} within {@code [0, maxCode]} as ints, 0 where {@code constant} (step 0) is set. */
-    private static IntVector encoded(FloatVector scaled, VectorMask<Float> constant, int maxCode) {
-        FloatVector rounded = scaled.max(-1f).min(maxCode + 1f).add(ROUNDING_SHIFT).sub(ROUNDING_SHIFT)
-                .max(0f).min((float) maxCode).blend(0f, constant);
-        return (IntVector) rounded.convert(VectorOperators.F2I, 0);
     }
 
     /**
@@ -172,7 +171,7 @@ final class EncodeKernels {
                 if (code.compare(VectorOperators.UGT, maxCode).anyTrue()) {
                     return j;
                 }
-                packed = packed.or(code.lanewise(VectorOperators.LSHL, plane * bits));
+                packed = code.lanewise(VectorOperators.LSHL, plane * bits).or(packed);
             }
             ((ByteVector) packed.convertShape(VectorOperators.I2B, PACKED, 0)).intoArray(out, outOffset + j);
         }

@@ -1,16 +1,25 @@
 package dev.zipcache.quantize;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import static dev.zipcache.quantize.QuantizedVectors.FLOATS;
 import static dev.zipcache.quantize.QuantizedVectors.FLOAT_LANES;
-import static dev.zipcache.quantize.QuantizedVectors.halvesAsFloats;
+import static dev.zipcache.quantize.QuantizedVectors.HALF_BITS;
+import static dev.zipcache.quantize.QuantizedVectors.HALF_REBIAS;
+import static dev.zipcache.quantize.QuantizedVectors.HALF_SHIFT;
+import static dev.zipcache.quantize.QuantizedVectors.HALVES;
+import static dev.zipcache.quantize.QuantizedVectors.INTS;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 /**
  * Dot product and scaled add over fp16 vectors stored as {@code short} bits, converting eight or sixteen halves per
  * instruction sequence instead of one {@link Float#float16ToFloat} at a time: the fp16 cache's attention.
- * Finite values only (keys and values of a model are).
+ * Finite values only (keys and values of a model are). The conversion is written out in each loop: see
+ * {@link QuantizedVectors} for why no helper carries a vector.
  */
 public final class HalfVectors {
 
@@ -25,8 +34,10 @@ public final class HalfVectors {
         if (bound > 0) {
             FloatVector accumulator = FloatVector.zero(FLOATS);
             for (; i < bound; i += FLOAT_LANES) {
-                accumulator = halvesAsFloats(halves, halvesOffset + i)
-                        .fma(FloatVector.fromArray(FLOATS, query, queryOffset + i), accumulator);
+                FloatVector x = ((IntVector) ShortVector.fromArray(HALVES, halves, halvesOffset + i)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                accumulator = x.fma(FloatVector.fromArray(FLOATS, query, queryOffset + i), accumulator);
             }
             sum = accumulator.reduceLanes(VectorOperators.ADD);
         }
@@ -44,9 +55,10 @@ public final class HalfVectors {
         if (bound > 0) {
             FloatVector weights = FloatVector.broadcast(FLOATS, weight);
             for (; i < bound; i += FLOAT_LANES) {
-                halvesAsFloats(halves, halvesOffset + i)
-                        .fma(weights, FloatVector.fromArray(FLOATS, out, outOffset + i))
-                        .intoArray(out, outOffset + i);
+                FloatVector x = ((IntVector) ShortVector.fromArray(HALVES, halves, halvesOffset + i)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                x.fma(weights, FloatVector.fromArray(FLOATS, out, outOffset + i)).intoArray(out, outOffset + i);
             }
         }
         for (; i < length; i++) {
@@ -59,7 +71,10 @@ public final class HalfVectors {
         int i = 0;
         int bound = length - length % FLOAT_LANES;
         for (; i < bound; i += FLOAT_LANES) {
-            halvesAsFloats(halves, halvesOffset + i).intoArray(out, outOffset + i);
+            FloatVector x = ((IntVector) ShortVector.fromArray(HALVES, halves, halvesOffset + i)
+                    .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                    .reinterpretAsFloats().mul(HALF_REBIAS);
+            x.intoArray(out, outOffset + i);
         }
         for (; i < length; i++) {
             out[outOffset + i] = Float.float16ToFloat(halves[halvesOffset + i]);
@@ -86,8 +101,12 @@ public final class HalfVectors {
             FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
             int i = 0;
             for (; i < bound; i += FLOAT_LANES) {
-                FloatVector x0 = halvesAsFloats(halves, k0 + i);
-                FloatVector x1 = halvesAsFloats(halves, k1 + i);
+                FloatVector x0 = ((IntVector) ShortVector.fromArray(HALVES, halves, k0 + i)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                FloatVector x1 = ((IntVector) ShortVector.fromArray(HALVES, halves, k1 + i)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
                 FloatVector q = FloatVector.fromArray(FLOATS, queries, queryOffset + i);
                 a00 = x0.fma(q, a00);
                 a01 = x1.fma(q, a01);
@@ -159,7 +178,9 @@ public final class HalfVectors {
                 FloatVector a2 = FloatVector.fromArray(FLOATS, out, o2 + i);
                 FloatVector a3 = FloatVector.fromArray(FLOATS, out, o3 + i);
                 for (int t = blockStart; t < blockEnd; t++) {
-                    FloatVector x = halvesAsFloats(halves, halvesOffset + t * length + i);
+                    FloatVector x = ((IntVector) ShortVector.fromArray(HALVES, halves, halvesOffset + t * length + i)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
                     a0 = x.fma(FloatVector.broadcast(FLOATS, weights[weightsOffset + t]), a0);
                     a1 = x.fma(FloatVector.broadcast(FLOATS, weights[w1 + t]), a1);
                     a2 = x.fma(FloatVector.broadcast(FLOATS, weights[w2 + t]), a2);

@@ -1,18 +1,22 @@
 package dev.zipcache.quantize;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The SIMD shapes of this package's kernels, chosen in this one place, and the small conversions they share.
+ * The SIMD shapes of this package's kernels, chosen in this one place, and the constants of the conversions they share.
  *
  * <p>The float width is {@link FloatVector#SPECIES_PREFERRED} clamped to 128..512 bits unless the system property
  * {@value #BITS_PROPERTY} (the engine's, so that one JVM uses one width) names 128, 256 or 512.
+ *
+ * <p>The kernels spell out their code unpacking ({@code fromArray(CODES) → LSHR → and(mask)}, then
+ * {@code ZERO_EXTEND_B2I → I2F}; x86 has no byte shifts, so 16-bit lanes are shifted and the mask clears what crossed
+ * from the neighbouring byte) and fp16 conversion ({@code S2I → LSHL HALF_SHIFT → and(HALF_BITS) → × HALF_REBIAS})
+ * in every loop instead of calling a helper: a vector that crosses a call C2 does not inline is boxed on the heap, and
+ * C2 declines small helpers at call sites it profiled as rare (a loop that short runs skip), then keeps that code.
+ * Only the Vector API's own methods, which C2 always inlines, may take or return a vector here
+ * ({@code FusedKernelAllocationTest} compiles the kernels with such a profile).
  */
 final class QuantizedVectors {
 
@@ -40,15 +44,16 @@ final class QuantizedVectors {
             VectorSpecies.of(short.class, VectorShape.forBitSize(FLOAT_LANES * Short.SIZE));
 
     /**
-     * fp16 bits moved into float position ({@code << 13}) read as a float 2^112 too small: 112 = 127 − 15 is the
-     * difference of the exponent biases. Multiplying back is exact for normal and subnormal halves alike.
+     * fp16 bits moved into float position ({@code << HALF_SHIFT}) read as a float 2^112 too small: 112 = 127 − 15 is
+     * the difference of the exponent biases. Multiplying back is exact for normal and subnormal halves alike.
      */
-    private static final float HALF_EXPONENT_REBIAS = 0x1p112f;
+    static final float HALF_REBIAS = 0x1p112f;
 
     /** After {@code << 13} of a sign-extended half: keep the sign, drop the sign's copies, keep exponent and mantissa. */
-    private static final int HALF_SIGN_EXPONENT_MANTISSA = 0x8FFF_E000;
+    static final int HALF_BITS = 0x8FFF_E000;
 
-    private static final int HALF_MANTISSA_SHIFT = 13;
+    /** From a half's mantissa position to a float's. */
+    static final int HALF_SHIFT = 13;
 
     private QuantizedVectors() {
     }
@@ -65,33 +70,5 @@ final class QuantizedVectors {
             default -> throw new IllegalArgumentException(
                     "system property " + BITS_PROPERTY + " must be 128, 256 or 512, not '" + bits + "'");
         };
-    }
-
-    /*
-     * The helpers below stay tiny so that C2 inlines them even at cold call sites: a vector passed across a call that
-     * is not inlined is boxed on the heap.
-     */
-
-    /**
-     * {@link #CODE_LANES} codes of one plane from {@code packed[index]}: each byte shifted right by {@code shift} and
-     * masked. x86 has no byte shifts, so 16-bit lanes are shifted and the mask clears what crossed from the
-     * neighbouring byte.
-     */
-    static ByteVector codes(byte[] packed, int index, int shift, int mask) {
-        return ByteVector.fromArray(CODES, packed, index).reinterpretAsShorts()
-                .lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes().and((byte) mask);
-    }
-
-    /** Part {@code part} of unsigned byte codes (8-bit codes reach 255) as float lanes. */
-    static FloatVector codesAsFloats(ByteVector codes, int part) {
-        return (FloatVector) codes.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part)
-                .convert(VectorOperators.I2F, 0);
-    }
-
-    /** fp16 bits from {@code halves[index]} as float lanes (finite values only; parameters always are). */
-    static FloatVector halvesAsFloats(short[] halves, int index) {
-        return ((IntVector) ShortVector.fromArray(HALVES, halves, index).convertShape(VectorOperators.S2I, INTS, 0))
-                .lanewise(VectorOperators.LSHL, HALF_MANTISSA_SHIFT).and(HALF_SIGN_EXPONENT_MANTISSA)
-                .reinterpretAsFloats().mul(HALF_EXPONENT_REBIAS);
     }
 }

@@ -4,12 +4,22 @@ import static dev.zipcache.quantize.QuantizedVectors.CODE_LANES;
 import static dev.zipcache.quantize.QuantizedVectors.CODE_PARTS;
 import static dev.zipcache.quantize.QuantizedVectors.FLOATS;
 import static dev.zipcache.quantize.QuantizedVectors.FLOAT_LANES;
-import static dev.zipcache.quantize.QuantizedVectors.codes;
-import static dev.zipcache.quantize.QuantizedVectors.codesAsFloats;
-import static dev.zipcache.quantize.QuantizedVectors.halvesAsFloats;
+import static dev.zipcache.quantize.QuantizedVectors.CODES;
+import static dev.zipcache.quantize.QuantizedVectors.HALF_BITS;
+import static dev.zipcache.quantize.QuantizedVectors.HALF_REBIAS;
+import static dev.zipcache.quantize.QuantizedVectors.HALF_SHIFT;
+import static dev.zipcache.quantize.QuantizedVectors.HALVES;
+import static dev.zipcache.quantize.QuantizedVectors.INTS;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2I;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -38,11 +48,13 @@ final class RunKernels {
             FloatVector codeAccumulator = FloatVector.zero(FLOATS);
             FloatVector queryAccumulator = FloatVector.zero(FLOATS);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     FloatVector q = FloatVector.fromArray(FLOATS, query, queryIndex + i + part * FLOAT_LANES);
-                    codeAccumulator = codesAsFloats(codes, part).fma(q, codeAccumulator);
-                    queryAccumulator = queryAccumulator.add(q);
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    codeAccumulator = code.fma(q, codeAccumulator);
+                    queryAccumulator = q.add(queryAccumulator);
                 }
             }
             codeSum = codeAccumulator.reduceLanes(VectorOperators.ADD);
@@ -67,13 +79,17 @@ final class RunKernels {
             FloatVector codeAccumulator = FloatVector.zero(FLOATS);
             FloatVector queryAccumulator = FloatVector.zero(FLOATS);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int lane = i + part * FLOAT_LANES;
-                    FloatVector q = FloatVector.fromArray(FLOATS, query, queryIndex + lane)
-                            .mul(halvesAsFloats(scales, scaleIndex + lane));
-                    codeAccumulator = codesAsFloats(codes, part).fma(q, codeAccumulator);
-                    queryAccumulator = queryAccumulator.add(q);
+                    FloatVector scale = ((IntVector) ShortVector.fromArray(HALVES, scales, scaleIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    FloatVector q = FloatVector.fromArray(FLOATS, query, queryIndex + lane).mul(scale);
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    codeAccumulator = code.fma(q, codeAccumulator);
+                    queryAccumulator = q.add(queryAccumulator);
                 }
             }
             codeSum = codeAccumulator.reduceLanes(VectorOperators.ADD);
@@ -96,11 +112,12 @@ final class RunKernels {
             FloatVector av = FloatVector.broadcast(FLOATS, a);
             FloatVector bv = FloatVector.broadcast(FLOATS, b);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int at = outIndex + i + part * FLOAT_LANES;
-                    codesAsFloats(codes, part).fma(av, bv).add(FloatVector.fromArray(FLOATS, out, at))
-                            .intoArray(out, at);
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    code.fma(av, bv).add(FloatVector.fromArray(FLOATS, out, at)).intoArray(out, at);
                 }
             }
         }
@@ -118,13 +135,16 @@ final class RunKernels {
             FloatVector av = FloatVector.broadcast(FLOATS, a);
             FloatVector bv = FloatVector.broadcast(FLOATS, b);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int lane = i + part * FLOAT_LANES;
                     int at = outIndex + lane;
-                    codesAsFloats(codes, part).fma(av, bv)
-                            .fma(halvesAsFloats(scales, scaleIndex + lane), FloatVector.fromArray(FLOATS, out, at))
-                            .intoArray(out, at);
+                    FloatVector scale = ((IntVector) ShortVector.fromArray(HALVES, scales, scaleIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    code.fma(av, bv).fma(scale, FloatVector.fromArray(FLOATS, out, at)).intoArray(out, at);
                 }
             }
         }
@@ -143,11 +163,18 @@ final class RunKernels {
         if (bound > 0) {
             FloatVector accumulator = FloatVector.zero(FLOATS);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int lane = i + part * FLOAT_LANES;
-                    FloatVector value = codesAsFloats(codes, part).fma(halvesAsFloats(steps, parameterIndex + lane),
-                            halvesAsFloats(minimums, parameterIndex + lane));
+                    FloatVector step = ((IntVector) ShortVector.fromArray(HALVES, steps, parameterIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    FloatVector minimum = ((IntVector) ShortVector.fromArray(HALVES, minimums, parameterIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector value = code.fma(step, minimum);
                     accumulator = value.fma(FloatVector.fromArray(FLOATS, query, queryIndex + lane), accumulator);
                 }
             }
@@ -169,14 +196,19 @@ final class RunKernels {
         if (bound > 0) {
             FloatVector weights = FloatVector.broadcast(FLOATS, weight);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int lane = i + part * FLOAT_LANES;
                     int at = outIndex + lane;
-                    codesAsFloats(codes, part).fma(halvesAsFloats(steps, parameterIndex + lane),
-                                    halvesAsFloats(minimums, parameterIndex + lane))
-                            .fma(weights, FloatVector.fromArray(FLOATS, out, at))
-                            .intoArray(out, at);
+                    FloatVector step = ((IntVector) ShortVector.fromArray(HALVES, steps, parameterIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    FloatVector minimum = ((IntVector) ShortVector.fromArray(HALVES, minimums, parameterIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    code.fma(step, minimum).fma(weights, FloatVector.fromArray(FLOATS, out, at)).intoArray(out, at);
                 }
             }
         }
@@ -195,9 +227,11 @@ final class RunKernels {
         if (bound > 0) {
             FloatVector accumulator = FloatVector.zero(FLOATS);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
-                    accumulator = codesAsFloats(codes, part)
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    accumulator = code
                             .fma(FloatVector.fromArray(FLOATS, weights, weightIndex + i + part * FLOAT_LANES),
                                     accumulator);
                 }
@@ -223,16 +257,20 @@ final class RunKernels {
         FloatVector s2 = s0;
         FloatVector s3 = s0;
         for (; i < bound; i += CODE_LANES) {
-            ByteVector c0 = codes(packed, index0 + i, shift, mask);
-            ByteVector c1 = codes(packed, index1 + i, shift, mask);
-            ByteVector c2 = codes(packed, index2 + i, shift, mask);
-            ByteVector c3 = codes(packed, index3 + i, shift, mask);
+            ByteVector c0 = ByteVector.fromArray(CODES, packed, index0 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector c1 = ByteVector.fromArray(CODES, packed, index1 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector c2 = ByteVector.fromArray(CODES, packed, index2 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector c3 = ByteVector.fromArray(CODES, packed, index3 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
             for (int part = 0; part < CODE_PARTS; part++) {
                 FloatVector w = FloatVector.fromArray(FLOATS, weights, weightIndex + i + part * FLOAT_LANES);
-                s0 = codesAsFloats(c0, part).fma(w, s0);
-                s1 = codesAsFloats(c1, part).fma(w, s1);
-                s2 = codesAsFloats(c2, part).fma(w, s2);
-                s3 = codesAsFloats(c3, part).fma(w, s3);
+                s0 = ((FloatVector) c0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0)).fma(w, s0);
+                s1 = ((FloatVector) c1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0)).fma(w, s1);
+                s2 = ((FloatVector) c2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0)).fma(w, s2);
+                s3 = ((FloatVector) c3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0)).fma(w, s3);
             }
         }
         float t0 = s0.reduceLanes(VectorOperators.ADD);
@@ -266,15 +304,21 @@ final class RunKernels {
             FloatVector v2 = FloatVector.broadcast(FLOATS, a2);
             FloatVector v3 = FloatVector.broadcast(FLOATS, a3);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector c0 = codes(packed, index0 + i, shift, mask);
-                ByteVector c1 = codes(packed, index1 + i, shift, mask);
-                ByteVector c2 = codes(packed, index2 + i, shift, mask);
-                ByteVector c3 = codes(packed, index3 + i, shift, mask);
+                ByteVector c0 = ByteVector.fromArray(CODES, packed, index0 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector c1 = ByteVector.fromArray(CODES, packed, index1 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector c2 = ByteVector.fromArray(CODES, packed, index2 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector c3 = ByteVector.fromArray(CODES, packed, index3 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int at = accumulatorIndex + i + part * FLOAT_LANES;
-                    codesAsFloats(c0, part).fma(v0, codesAsFloats(c1, part).fma(v1,
-                                    codesAsFloats(c2, part).fma(v2, codesAsFloats(c3, part).fma(v3,
-                                            FloatVector.fromArray(FLOATS, accumulator, at)))))
+                    FloatVector f0 = (FloatVector) c0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector f1 = (FloatVector) c1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector f2 = (FloatVector) c2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector f3 = (FloatVector) c3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    f0.fma(v0, f1.fma(v1, f2.fma(v2, f3.fma(v3, FloatVector.fromArray(FLOATS, accumulator, at)))))
                             .intoArray(accumulator, at);
                 }
             }
@@ -305,15 +349,21 @@ final class RunKernels {
             FloatVector v1 = FloatVector.broadcast(FLOATS, factors[g + 1]);
             FloatVector v2 = FloatVector.broadcast(FLOATS, factors[g + 2]);
             FloatVector v3 = FloatVector.broadcast(FLOATS, factors[g + 3]);
-            ByteVector c0 = codes(packed, index0 + i, shift, mask);
-            ByteVector c1 = codes(packed, index1 + i, shift, mask);
-            ByteVector c2 = codes(packed, index2 + i, shift, mask);
-            ByteVector c3 = codes(packed, index3 + i, shift, mask);
+            ByteVector c0 = ByteVector.fromArray(CODES, packed, index0 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector c1 = ByteVector.fromArray(CODES, packed, index1 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector c2 = ByteVector.fromArray(CODES, packed, index2 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector c3 = ByteVector.fromArray(CODES, packed, index3 + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
             for (int part = 0; part < CODE_PARTS; part++) {
                 int at = accumulatorIndex + i + part * FLOAT_LANES;
-                codesAsFloats(c0, part).fma(v0, codesAsFloats(c1, part).fma(v1,
-                                codesAsFloats(c2, part).fma(v2, codesAsFloats(c3, part).fma(v3,
-                                        FloatVector.fromArray(FLOATS, accumulator, at)))))
+                FloatVector f0 = (FloatVector) c0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector f1 = (FloatVector) c1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector f2 = (FloatVector) c2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector f3 = (FloatVector) c3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                f0.fma(v0, f1.fma(v1, f2.fma(v2, f3.fma(v3, FloatVector.fromArray(FLOATS, accumulator, at)))))
                         .intoArray(accumulator, at);
             }
         }
@@ -334,11 +384,12 @@ final class RunKernels {
         if (bound > 0) {
             FloatVector av = FloatVector.broadcast(FLOATS, a);
             for (; i < bound; i += CODE_LANES) {
-                ByteVector codes = codes(packed, index + i, shift, mask);
+                ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int at = accumulatorIndex + i + part * FLOAT_LANES;
-                    codesAsFloats(codes, part).fma(av, FloatVector.fromArray(FLOATS, accumulator, at))
-                            .intoArray(accumulator, at);
+                    FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    code.fma(av, FloatVector.fromArray(FLOATS, accumulator, at)).intoArray(accumulator, at);
                 }
             }
         }
@@ -373,16 +424,20 @@ final class RunKernels {
             int w3 = w2 + weightStride;
             int bound = wholeLoads(runs.length(run));
             for (int i = 0; i < bound; i += CODE_LANES) {
-                ByteVector b0 = codes(packed, index + i, shift, mask);
-                ByteVector b1 = codes(packed, index1 + i, shift, mask);
-                ByteVector b2 = codes(packed, index2 + i, shift, mask);
-                ByteVector b3 = codes(packed, index3 + i, shift, mask);
+                ByteVector b0 = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector b1 = ByteVector.fromArray(CODES, packed, index1 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector b2 = ByteVector.fromArray(CODES, packed, index2 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector b3 = ByteVector.fromArray(CODES, packed, index3 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int lane = i + part * FLOAT_LANES;
-                    FloatVector c0 = codesAsFloats(b0, part);
-                    FloatVector c1 = codesAsFloats(b1, part);
-                    FloatVector c2 = codesAsFloats(b2, part);
-                    FloatVector c3 = codesAsFloats(b3, part);
+                    FloatVector c0 = (FloatVector) b0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector c1 = (FloatVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector c2 = (FloatVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector c3 = (FloatVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
                     FloatVector w = FloatVector.fromArray(FLOATS, weights, w0 + lane);
                     s00 = c0.fma(w, s00);
                     s01 = c1.fma(w, s01);
@@ -473,16 +528,20 @@ final class RunKernels {
             int n = runs.length(run);
             int i = 0;
             for (int bound = wholeLoads(n); i < bound; i += CODE_LANES) {
-                ByteVector b0 = codes(packed, index + i, shift, mask);
-                ByteVector b1 = codes(packed, index1 + i, shift, mask);
-                ByteVector b2 = codes(packed, index2 + i, shift, mask);
-                ByteVector b3 = codes(packed, index3 + i, shift, mask);
+                ByteVector b0 = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector b1 = ByteVector.fromArray(CODES, packed, index1 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector b2 = ByteVector.fromArray(CODES, packed, index2 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                ByteVector b3 = ByteVector.fromArray(CODES, packed, index3 + i).reinterpretAsShorts()
+                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int lane = i + part * FLOAT_LANES;
-                    FloatVector c0 = codesAsFloats(b0, part);
-                    FloatVector c1 = codesAsFloats(b1, part);
-                    FloatVector c2 = codesAsFloats(b2, part);
-                    FloatVector c3 = codesAsFloats(b3, part);
+                    FloatVector c0 = (FloatVector) b0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector c1 = (FloatVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector c2 = (FloatVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    FloatVector c3 = (FloatVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
                     c0.fma(f00, c1.fma(f01, c2.fma(f02, c3.fma(f03, FloatVector.fromArray(FLOATS, accumulator,
                             o0 + lane))))).intoArray(accumulator, o0 + lane);
                     c0.fma(f10, c1.fma(f11, c2.fma(f12, c3.fma(f13, FloatVector.fromArray(FLOATS, accumulator,
@@ -517,13 +576,23 @@ final class RunKernels {
         int i = 0;
         int bound = wholeLoads(n);
         for (; i < bound; i += CODE_LANES) {
-            ByteVector codes = codes(packed, index + i, shift, mask);
+            ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
             for (int part = 0; part < CODE_PARTS; part++) {
                 int lane = i + part * FLOAT_LANES;
-                FloatVector value = codesAsFloats(codes, part).mul(halvesAsFloats(steps, parameterIndex + lane))
-                        .add(halvesAsFloats(minimums, parameterIndex + lane));
+                FloatVector step = ((IntVector) ShortVector.fromArray(HALVES, steps, parameterIndex + lane)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                FloatVector minimum = ((IntVector) ShortVector.fromArray(HALVES, minimums, parameterIndex + lane)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector value = code.mul(step).add(minimum);
                 if (scales != null) {
-                    value = value.mul(halvesAsFloats(scales, parameterIndex + lane));
+                    FloatVector scale = ((IntVector) ShortVector.fromArray(HALVES, scales, parameterIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    value = value.mul(scale);
                 }
                 value.intoArray(out, outIndex + lane);
             }
@@ -545,12 +614,17 @@ final class RunKernels {
         int i = 0;
         int bound = wholeLoads(n);
         for (; i < bound; i += CODE_LANES) {
-            ByteVector codes = codes(packed, index + i, shift, mask);
+            ByteVector codes = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
             for (int part = 0; part < CODE_PARTS; part++) {
                 int lane = i + part * FLOAT_LANES;
-                FloatVector value = codesAsFloats(codes, part).mul(step).add(minimum);
+                FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector value = code.mul(step).add(minimum);
                 if (scales != null) {
-                    value = value.mul(halvesAsFloats(scales, scaleIndex + lane));
+                    FloatVector scale = ((IntVector) ShortVector.fromArray(HALVES, scales, scaleIndex + lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    value = value.mul(scale);
                 }
                 value.intoArray(out, outIndex + lane);
             }
