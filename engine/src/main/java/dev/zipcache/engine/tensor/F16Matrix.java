@@ -95,28 +95,28 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
             IntVector halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart0 + columnOffset,
                     ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
             IntVector magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
-            largest0 = largest0.max(magnitude);
+            largest0 = magnitude.max(largest0);
             sum0 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
                     .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum0);
 
             halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart1 + columnOffset,
                     ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
             magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
-            largest1 = largest1.max(magnitude);
+            largest1 = magnitude.max(largest1);
             sum1 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
                     .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum1);
 
             halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart2 + columnOffset,
                     ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
             magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
-            largest2 = largest2.max(magnitude);
+            largest2 = magnitude.max(largest2);
             sum2 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
                     .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum2);
 
             halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart3 + columnOffset,
                     ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
             magnitude = halves.lanewise(VectorOperators.LSHL, MANTISSA_SHIFT).and(SHIFTED_MAGNITUDE_MASK);
-            largest3 = largest3.max(magnitude);
+            largest3 = magnitude.max(largest3);
             sum3 = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts()
                     .or(halves.and(Integer.MIN_VALUE)).reinterpretAsFloats().fma(input, sum3);
         }

@@ -74,8 +74,8 @@ public final class Q4_KMatrix extends MappedMatrix implements WeightMatrix {
                         FloatVector highInput = FloatVector.fromArray(FLOATS, x, highX + partOffset);
                         lowCodeSum = VectorShapes.codesAsFloats(lowCodes, part).fma(lowInput, lowCodeSum);
                         highCodeSum = VectorShapes.codesAsFloats(highCodes, part).fma(highInput, highCodeSum);
-                        lowInputSum = lowInputSum.add(lowInput);
-                        highInputSum = highInputSum.add(highInput);
+                        lowInputSum = lowInput.add(lowInputSum);
+                        highInputSum = highInput.add(highInputSum);
                     }
                 }
                 int lowShift = 16 * group;
