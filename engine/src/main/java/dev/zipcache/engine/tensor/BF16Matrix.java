@@ -26,7 +26,10 @@ public final class BF16Matrix extends ElementMatrix implements WeightMatrix {
         FloatVector sum = FloatVector.zero(FLOATS);
         int column = 0;
         for (; column < vectorEnd; column += FLOAT_LANES) {
-            FloatVector weights = loadBfloats(rowStart + (long) column * Short.BYTES);
+            FloatVector weights = ((FloatVector) ShortVector.fromMemorySegment(SHORTS, segment,
+                    rowStart + (long) column * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, INTS, 0).lanewise(VectorOperators.LSHL, Short.SIZE)
+                    .reinterpretAsFloats());
             sum = weights.fma(FloatVector.fromArray(FLOATS, x, xOffset + column), sum);
         }
         return addTail(sum.reduceLanes(VectorOperators.ADD), rowStart, column, x, xOffset);
@@ -60,10 +63,18 @@ public final class BF16Matrix extends ElementMatrix implements WeightMatrix {
         for (; column < vectorEnd; column += FLOAT_LANES) {
             long columnOffset = (long) column * Short.BYTES;
             FloatVector input = FloatVector.fromArray(FLOATS, x, xOffset + column);
-            sum0 = loadBfloats(rowStart0 + columnOffset).fma(input, sum0);
-            sum1 = loadBfloats(rowStart1 + columnOffset).fma(input, sum1);
-            sum2 = loadBfloats(rowStart2 + columnOffset).fma(input, sum2);
-            sum3 = loadBfloats(rowStart3 + columnOffset).fma(input, sum3);
+            sum0 = ((FloatVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart0 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0)
+                    .lanewise(VectorOperators.LSHL, Short.SIZE).reinterpretAsFloats()).fma(input, sum0);
+            sum1 = ((FloatVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart1 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0)
+                    .lanewise(VectorOperators.LSHL, Short.SIZE).reinterpretAsFloats()).fma(input, sum1);
+            sum2 = ((FloatVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart2 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0)
+                    .lanewise(VectorOperators.LSHL, Short.SIZE).reinterpretAsFloats()).fma(input, sum2);
+            sum3 = ((FloatVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart3 + columnOffset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0)
+                    .lanewise(VectorOperators.LSHL, Short.SIZE).reinterpretAsFloats()).fma(input, sum3);
         }
         out[outIndex] = addTail(sum0.reduceLanes(VectorOperators.ADD), rowStart0, column, x, xOffset);
         out[outIndex + rowStride] = addTail(sum1.reduceLanes(VectorOperators.ADD), rowStart1, column, x, xOffset);
@@ -72,23 +83,18 @@ public final class BF16Matrix extends ElementMatrix implements WeightMatrix {
     }
 
     /**
-     * {@link VectorShapes#FLOAT_LANES} bfloat16s from byte offset {@code offset} as floats: bf16 is a float with its
-     * low 16 bits dropped, so shift back into place. The sign extension of S2I is shifted out.
+     * bf16 is a float with its low 16 bits dropped: each half is sign-extended (S2I) and shifted back into place,
+     * which shifts the sign extension out. A vector at a time; the tail element by element.
      */
-    private FloatVector loadBfloats(long offset) {
-        return ShortVector.fromMemorySegment(SHORTS, segment, offset, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.S2I, INTS, 0)
-                .lanewise(VectorOperators.LSHL, Short.SIZE)
-                .reinterpretAsFloats();
-    }
-
-    /** {@link #loadBfloats} a vector at a time; the tail element by element. */
     @Override
     void decodeRow(long rowStart, float[] out, int outOffset) {
         int vectorEnd = FLOATS.loopBound(columns);
         int column = 0;
         for (; column < vectorEnd; column += FLOAT_LANES) {
-            loadBfloats(rowStart + (long) column * Short.BYTES).intoArray(out, outOffset + column);
+            ((FloatVector) ShortVector.fromMemorySegment(SHORTS, segment, rowStart + (long) column * Short.BYTES,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0)
+                    .lanewise(VectorOperators.LSHL, Short.SIZE).reinterpretAsFloats())
+                    .intoArray(out, outOffset + column);
         }
         for (; column < columns; column++) {
             out[outOffset + column] = weightAt(rowStart + (long) column * Short.BYTES);

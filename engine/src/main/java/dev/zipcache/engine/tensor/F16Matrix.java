@@ -36,7 +36,16 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
         FloatVector sum = FloatVector.zero(FLOATS);
         int column = 0;
         for (; column < vectorEnd; column += FLOAT_LANES) {
-            FloatVector weights = loadHalves(rowStart + (long) column * Short.BYTES);
+            // The widening of decodeRow, written out: a helper returning the vector would box it where not inlined.
+            long offset = rowStart + (long) column * Short.BYTES;
+            IntVector halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, offset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector magnitude = halves.and(HALF_MAGNITUDE_MASK).lanewise(VectorOperators.LSHL, MANTISSA_SHIFT);
+            IntVector finite = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts();
+            IntVector nonFinite = magnitude.or(FLOAT_EXPONENT_MASK);
+            IntVector unsigned = finite.blend(nonFinite, halves.and(HALF_EXPONENT_MASK).eq(HALF_EXPONENT_MASK));
+            IntVector sign = halves.and(HALF_SIGN_MASK).lanewise(VectorOperators.LSHL, Short.SIZE);
+            FloatVector weights = sign.or(unsigned).reinterpretAsFloats();
             sum = weights.fma(FloatVector.fromArray(FLOATS, x, xOffset + column), sum);
         }
         return addTail(sum.reduceLanes(VectorOperators.ADD), rowStart, column, x, xOffset);
@@ -44,7 +53,7 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
 
     /**
      * Four rows per pass. The pass is written out by hand, without helper calls, so that C2 compiles it as one graph
-     * (see {@link MappedMatrix#dotRowsInPasses}); with calls to {@link #loadHalves}, four rows boxed vectors.
+     * (see {@link MappedMatrix#dotRowsInPasses}); with calls to a widening helper, four rows boxed vectors.
      */
     private static final int ROWS_PER_PASS = 4;
 
@@ -66,7 +75,7 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
      *
      * <p>Decode reads every weight once per token, so this loop must run at memory speed, and the widening of halves
      * is most of its work. It therefore widens for finite halves only (five lane operations instead of the nine of
-     * {@link #loadHalves}): the halves are sign-extended to ints, so that one shift puts the magnitude where a float
+     * {@link #decodeRow}): the halves are sign-extended to ints, so that one shift puts the magnitude where a float
      * wants it and the sign bit is already in place; × 2^112 rebiases the exponent, exactly for normal and subnormal
      * halves. Infinities and NaNs would come out as large finite numbers, so each row also keeps the lane-wise maximum
      * of its magnitudes (one more operation), and a row that held a non-finite half is recomputed by {@link #dot}.
@@ -146,26 +155,23 @@ public final class F16Matrix extends ElementMatrix implements WeightMatrix {
      * Widens {@link VectorShapes#FLOAT_LANES} halves to floats with integer lane operations (the Vector API has no
      * half-to-float conversion). Shifting the magnitude bits into a float and multiplying by 2^112 rebiases the
      * exponent and is exact for normal and subnormal halves alike; infinities and NaNs (exponent all ones) keep an
-     * all-ones float exponent instead; the sign is put back last.
+     * all-ones float exponent instead; the sign is put back last. A vector at a time; the tail element by element.
      */
-    private FloatVector loadHalves(long offset) {
-        IntVector halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, offset, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.S2I, INTS, 0);
-        IntVector magnitude = halves.and(HALF_MAGNITUDE_MASK).lanewise(VectorOperators.LSHL, MANTISSA_SHIFT);
-        IntVector finite = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts();
-        IntVector nonFinite = magnitude.or(FLOAT_EXPONENT_MASK);
-        IntVector unsigned = finite.blend(nonFinite, halves.and(HALF_EXPONENT_MASK).eq(HALF_EXPONENT_MASK));
-        IntVector sign = halves.and(HALF_SIGN_MASK).lanewise(VectorOperators.LSHL, Short.SIZE);
-        return unsigned.or(sign).reinterpretAsFloats();
-    }
-
-    /** The exact widening of {@link #loadHalves}, a vector at a time; the tail element by element. */
     @Override
     void decodeRow(long rowStart, float[] out, int outOffset) {
         int vectorEnd = FLOATS.loopBound(columns);
         int column = 0;
         for (; column < vectorEnd; column += FLOAT_LANES) {
-            loadHalves(rowStart + (long) column * Short.BYTES).intoArray(out, outOffset + column);
+            long offset = rowStart + (long) column * Short.BYTES;
+            IntVector halves = (IntVector) ShortVector.fromMemorySegment(SHORTS, segment, offset,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, INTS, 0);
+            IntVector magnitude = halves.and(HALF_MAGNITUDE_MASK).lanewise(VectorOperators.LSHL, MANTISSA_SHIFT);
+            IntVector finite = magnitude.reinterpretAsFloats().mul(EXPONENT_REBIAS).reinterpretAsInts();
+            IntVector nonFinite = magnitude.or(FLOAT_EXPONENT_MASK);
+            IntVector unsigned = finite.blend(nonFinite, halves.and(HALF_EXPONENT_MASK).eq(HALF_EXPONENT_MASK));
+            IntVector sign = halves.and(HALF_SIGN_MASK).lanewise(VectorOperators.LSHL, Short.SIZE);
+            FloatVector weights = sign.or(unsigned).reinterpretAsFloats();
+            weights.intoArray(out, outOffset + column);
         }
         for (; column < columns; column++) {
             out[outOffset + column] = halfAt(rowStart + (long) column * Short.BYTES);

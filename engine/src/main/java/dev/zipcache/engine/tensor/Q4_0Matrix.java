@@ -46,11 +46,14 @@ public final class Q4_0Matrix extends MappedMatrix implements WeightMatrix {
                         CODES, segment, blockStart + CODES_OFFSET + j, ByteOrder.LITTLE_ENDIAN);
                 ByteVector firstHalf = packed.and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
                 ByteVector secondHalf =
-                        VectorShapes.shiftRightAndMask(packed, 4, LOW_NIBBLE).sub((byte) CODE_ZERO);
+                        packed.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                                .and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int partX = blockX + j + part * FLOAT_LANES;
-                    blockSum = VectorShapes.fmaCodes(firstHalf, part, x, partX, blockSum);
-                    blockSum = VectorShapes.fmaCodes(secondHalf, part, x, partX + HALF_BLOCK, blockSum);
+                    blockSum = ((FloatVector) firstHalf.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(FloatVector.fromArray(FLOATS, x, partX), blockSum);
+                    blockSum = ((FloatVector) secondHalf.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(FloatVector.fromArray(FLOATS, x, partX + HALF_BLOCK), blockSum);
                 }
             }
             sum = blockSum.fma(FloatVector.broadcast(FLOATS, halfAt(blockStart)), sum);
@@ -93,18 +96,24 @@ public final class Q4_0Matrix extends MappedMatrix implements WeightMatrix {
                         CODES, segment, rowStart0 + codesOffset, ByteOrder.LITTLE_ENDIAN);
                 ByteVector packed1 = ByteVector.fromMemorySegment(
                         CODES, segment, rowStart1 + codesOffset, ByteOrder.LITTLE_ENDIAN);
-                ByteVector firstHalf0 = lowCodes(packed0);
-                ByteVector firstHalf1 = lowCodes(packed1);
-                ByteVector secondHalf0 = highCodes(packed0);
-                ByteVector secondHalf1 = highCodes(packed1);
+                ByteVector firstHalf0 = packed0.and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
+                ByteVector firstHalf1 = packed1.and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
+                ByteVector secondHalf0 = packed0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
+                        .reinterpretAsBytes().and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
+                ByteVector secondHalf1 = packed1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
+                        .reinterpretAsBytes().and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int partX = blockX + j + part * FLOAT_LANES;
                     FloatVector firstInput = FloatVector.fromArray(FLOATS, x, partX);
                     FloatVector secondInput = FloatVector.fromArray(FLOATS, x, partX + HALF_BLOCK);
-                    blockSum0 = VectorShapes.codesAsFloats(firstHalf0, part).fma(firstInput, blockSum0);
-                    blockSum1 = VectorShapes.codesAsFloats(firstHalf1, part).fma(firstInput, blockSum1);
-                    blockSum0 = VectorShapes.codesAsFloats(secondHalf0, part).fma(secondInput, blockSum0);
-                    blockSum1 = VectorShapes.codesAsFloats(secondHalf1, part).fma(secondInput, blockSum1);
+                    blockSum0 = ((FloatVector) firstHalf0.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(firstInput, blockSum0);
+                    blockSum1 = ((FloatVector) firstHalf1.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(firstInput, blockSum1);
+                    blockSum0 = ((FloatVector) secondHalf0.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(secondInput, blockSum0);
+                    blockSum1 = ((FloatVector) secondHalf1.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(secondInput, blockSum1);
                 }
             }
             sum0 = blockSum0.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart0 + blockOffset)), sum0);
@@ -112,16 +121,6 @@ public final class Q4_0Matrix extends MappedMatrix implements WeightMatrix {
         }
         out[outIndex] = sum0.reduceLanes(VectorOperators.ADD);
         out[outIndex + rowStride] = sum1.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Elements {@code j ..} of the block: the low nibbles, centred on zero. */
-    private static ByteVector lowCodes(ByteVector packed) {
-        return packed.and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
-    }
-
-    /** Elements {@code j + 16 ..} of the block: the high nibbles, centred on zero. */
-    private static ByteVector highCodes(ByteVector packed) {
-        return VectorShapes.shiftRightAndMask(packed, 4, LOW_NIBBLE).sub((byte) CODE_ZERO);
     }
 
     /** {@code d · (q − 8)} per element like {@link #decodeBlock}, a vector of codes at a time: the same floats. */
@@ -135,11 +134,14 @@ public final class Q4_0Matrix extends MappedMatrix implements WeightMatrix {
                 ByteVector packed = ByteVector.fromMemorySegment(
                         CODES, segment, blockStart + CODES_OFFSET + j, ByteOrder.LITTLE_ENDIAN);
                 ByteVector firstHalf = packed.and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
-                ByteVector secondHalf = VectorShapes.shiftRightAndMask(packed, 4, LOW_NIBBLE).sub((byte) CODE_ZERO);
+                ByteVector secondHalf = packed.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
+                        .reinterpretAsBytes().and((byte) LOW_NIBBLE).sub((byte) CODE_ZERO);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int partOut = blockOut + j + part * FLOAT_LANES;
-                    VectorShapes.codesAsFloats(firstHalf, part).mul(blockScale).intoArray(out, partOut);
-                    VectorShapes.codesAsFloats(secondHalf, part).mul(blockScale).intoArray(out, partOut + HALF_BLOCK);
+                    ((FloatVector) firstHalf.convertShape(VectorOperators.B2F, FLOATS, part)).mul(blockScale)
+                            .intoArray(out, partOut);
+                    ((FloatVector) secondHalf.convertShape(VectorOperators.B2F, FLOATS, part)).mul(blockScale)
+                            .intoArray(out, partOut + HALF_BLOCK);
                 }
             }
         }

@@ -67,13 +67,16 @@ public final class Q4_KMatrix extends MappedMatrix implements WeightMatrix {
                     ByteVector packed = ByteVector.fromMemorySegment(
                             CODES, segment, groupCodes + i, ByteOrder.LITTLE_ENDIAN);
                     ByteVector lowCodes = packed.and((byte) LOW_NIBBLE);
-                    ByteVector highCodes = VectorShapes.shiftRightAndMask(packed, 4, LOW_NIBBLE);
+                    ByteVector highCodes = packed.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4)
+                            .reinterpretAsBytes().and((byte) LOW_NIBBLE);
                     for (int part = 0; part < CODE_PARTS; part++) {
                         int partOffset = i + part * FLOAT_LANES;
                         FloatVector lowInput = FloatVector.fromArray(FLOATS, x, lowX + partOffset);
                         FloatVector highInput = FloatVector.fromArray(FLOATS, x, highX + partOffset);
-                        lowCodeSum = VectorShapes.codesAsFloats(lowCodes, part).fma(lowInput, lowCodeSum);
-                        highCodeSum = VectorShapes.codesAsFloats(highCodes, part).fma(highInput, highCodeSum);
+                        lowCodeSum = ((FloatVector) lowCodes.convertShape(VectorOperators.B2F, FLOATS, part))
+                                .fma(lowInput, lowCodeSum);
+                        highCodeSum = ((FloatVector) highCodes.convertShape(VectorOperators.B2F, FLOATS, part))
+                                .fma(highInput, highCodeSum);
                         lowInputSum = lowInput.add(lowInputSum);
                         highInputSum = highInput.add(highInputSum);
                     }

@@ -79,15 +79,21 @@ public final class Q6_KMatrix extends MappedMatrix implements WeightMatrix {
             FloatVector firstSum = FloatVector.zero(FLOATS);
             FloatVector secondSum = FloatVector.zero(FLOATS);
             for (int i = l; i < l + SCALE_GROUP; i += CODE_LANES) {
-                ByteVector high = load(highBits + i);
-                ByteVector first = load(lowBits + i).and((byte) LOW_NIBBLE)
-                        .or(VectorShapes.shiftLeftAndMask(high, 4, HIGH_BITS)).sub((byte) CODE_ZERO);
-                ByteVector second = load(lowBits + QUARTER_SIZE + i).and((byte) LOW_NIBBLE)
-                        .or(VectorShapes.shiftLeftAndMask(high, 2, HIGH_BITS)).sub((byte) CODE_ZERO);
+                ByteVector high = ByteVector.fromMemorySegment(CODES, segment, highBits + i, ByteOrder.LITTLE_ENDIAN);
+                ByteVector first = ByteVector.fromMemorySegment(CODES, segment, lowBits + i, ByteOrder.LITTLE_ENDIAN)
+                        .and((byte) LOW_NIBBLE)
+                        .or(high.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes()
+                                .and((byte) HIGH_BITS)).sub((byte) CODE_ZERO);
+                ByteVector second = ByteVector.fromMemorySegment(CODES, segment, lowBits + QUARTER_SIZE + i,
+                        ByteOrder.LITTLE_ENDIAN).and((byte) LOW_NIBBLE)
+                        .or(high.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes()
+                                .and((byte) HIGH_BITS)).sub((byte) CODE_ZERO);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int partX = quarterX + i + part * FLOAT_LANES;
-                    firstSum = VectorShapes.fmaCodes(first, part, x, partX, firstSum);
-                    secondSum = VectorShapes.fmaCodes(second, part, x, partX + QUARTER_SIZE, secondSum);
+                    firstSum = ((FloatVector) first.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(FloatVector.fromArray(FLOATS, x, partX), firstSum);
+                    secondSum = ((FloatVector) second.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(FloatVector.fromArray(FLOATS, x, partX + QUARTER_SIZE), secondSum);
                 }
             }
             // Quarter k's scale for l is scales[2k + l / 16].
@@ -106,16 +112,23 @@ public final class Q6_KMatrix extends MappedMatrix implements WeightMatrix {
             FloatVector thirdSum = FloatVector.zero(FLOATS);
             FloatVector fourthSum = FloatVector.zero(FLOATS);
             for (int i = l; i < l + SCALE_GROUP; i += CODE_LANES) {
-                ByteVector high = load(highBits + i);
-                ByteVector third = VectorShapes.shiftRightAndMask(load(lowBits + i), 4, LOW_NIBBLE)
+                ByteVector high = ByteVector.fromMemorySegment(CODES, segment, highBits + i, ByteOrder.LITTLE_ENDIAN);
+                ByteVector third = ByteVector.fromMemorySegment(CODES, segment, lowBits + i, ByteOrder.LITTLE_ENDIAN)
+                        .reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) LOW_NIBBLE)
                         .or(high.and((byte) HIGH_BITS)).sub((byte) CODE_ZERO);
-                ByteVector lowB = load(lowBits + QUARTER_SIZE + i);
-                ByteVector fourth = VectorShapes.shiftRightAndMask(lowB, 4, LOW_NIBBLE)
-                        .or(VectorShapes.shiftRightAndMask(high, 2, HIGH_BITS)).sub((byte) CODE_ZERO);
+                ByteVector lowB = ByteVector.fromMemorySegment(CODES, segment, lowBits + QUARTER_SIZE + i,
+                        ByteOrder.LITTLE_ENDIAN);
+                ByteVector fourth = lowB.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) LOW_NIBBLE)
+                        .or(high.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes()
+                                .and((byte) HIGH_BITS)).sub((byte) CODE_ZERO);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int partX = quarterX + i + part * FLOAT_LANES;
-                    thirdSum = VectorShapes.fmaCodes(third, part, x, partX, thirdSum);
-                    fourthSum = VectorShapes.fmaCodes(fourth, part, x, partX + QUARTER_SIZE, fourthSum);
+                    thirdSum = ((FloatVector) third.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(FloatVector.fromArray(FLOATS, x, partX), thirdSum);
+                    fourthSum = ((FloatVector) fourth.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(FloatVector.fromArray(FLOATS, x, partX + QUARTER_SIZE), fourthSum);
                 }
             }
             long groupScales = scales + l / SCALE_GROUP;
@@ -123,10 +136,6 @@ public final class Q6_KMatrix extends MappedMatrix implements WeightMatrix {
             sum = fourthSum.fma(FloatVector.broadcast(FLOATS, superScale * scaleAt(groupScales, 6)), sum);
         }
         return sum.reduceLanes(VectorOperators.ADD);
-    }
-
-    private ByteVector load(long offset) {
-        return ByteVector.fromMemorySegment(CODES, segment, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override

@@ -40,7 +40,8 @@ public final class Q8_0Matrix extends MappedMatrix implements WeightMatrix {
                 ByteVector codes = ByteVector.fromMemorySegment(
                         CODES, segment, blockStart + CODES_OFFSET + code, ByteOrder.LITTLE_ENDIAN);
                 for (int part = 0; part < CODE_PARTS; part++) {
-                    blockSum = VectorShapes.fmaCodes(codes, part, x, blockX + code + part * FLOAT_LANES, blockSum);
+                    blockSum = ((FloatVector) codes.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(FloatVector.fromArray(FLOATS, x, blockX + code + part * FLOAT_LANES), blockSum);
                 }
             }
             // Every weight of the block is d · q, so d factors out of the block's sum: one multiply per block.
@@ -93,10 +94,14 @@ public final class Q8_0Matrix extends MappedMatrix implements WeightMatrix {
                         CODES, segment, rowStart3 + codesOffset, ByteOrder.LITTLE_ENDIAN);
                 for (int part = 0; part < CODE_PARTS; part++) {
                     FloatVector input = FloatVector.fromArray(FLOATS, x, blockX + code + part * FLOAT_LANES);
-                    blockSum0 = VectorShapes.codesAsFloats(codes0, part).fma(input, blockSum0);
-                    blockSum1 = VectorShapes.codesAsFloats(codes1, part).fma(input, blockSum1);
-                    blockSum2 = VectorShapes.codesAsFloats(codes2, part).fma(input, blockSum2);
-                    blockSum3 = VectorShapes.codesAsFloats(codes3, part).fma(input, blockSum3);
+                    blockSum0 = ((FloatVector) codes0.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(input, blockSum0);
+                    blockSum1 = ((FloatVector) codes1.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(input, blockSum1);
+                    blockSum2 = ((FloatVector) codes2.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(input, blockSum2);
+                    blockSum3 = ((FloatVector) codes3.convertShape(VectorOperators.B2F, FLOATS, part))
+                            .fma(input, blockSum3);
                 }
             }
             sum0 = blockSum0.fma(FloatVector.broadcast(FLOATS, halfAt(rowStart0 + blockOffset)), sum0);
@@ -121,7 +126,7 @@ public final class Q8_0Matrix extends MappedMatrix implements WeightMatrix {
                 ByteVector codes = ByteVector.fromMemorySegment(
                         CODES, segment, blockStart + CODES_OFFSET + code, ByteOrder.LITTLE_ENDIAN);
                 for (int part = 0; part < CODE_PARTS; part++) {
-                    VectorShapes.codesAsFloats(codes, part).mul(blockScale)
+                    ((FloatVector) codes.convertShape(VectorOperators.B2F, FLOATS, part)).mul(blockScale)
                             .intoArray(out, blockOut + code + part * FLOAT_LANES);
                 }
             }

@@ -1,8 +1,6 @@
 package dev.zipcache.engine.tensor;
 
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,6 +11,14 @@ import jdk.incubator.vector.VectorSpecies;
  * {@value #BITS_PROPERTY} names one of {@code 128}, {@code 256} or {@code 512}. Forcing a width wider than the CPU's
  * is correct but slow (the Vector API then falls back to Java code); forcing a narrower one is how the kernels are
  * tested at the widths other machines use.
+ *
+ * <p>The kernels write out their code widening ({@code B2F}), nibble shifts (x86 has no byte shifts: 16-bit lanes are
+ * shifted and a mask clears what crossed from the neighbouring byte) and fp16/bf16 widening in each loop rather than
+ * calling helpers: a vector that crosses a call C2 does not inline is boxed on the heap, and C2 declines small helpers
+ * at call sites it profiled as rare or once a large kernel exhausts its inlining budget, then keeps that code. For
+ * the same reason a loop-carried accumulator is always the argument of a lane operation, never its receiver
+ * ({@code acc = x.add(acc)}): without a receiver type profile the receiver's class is unknown and the operation is a
+ * virtual call. {@code MatmulAllocationTest} checks both.
  */
 final class VectorShapes {
 
@@ -64,35 +70,5 @@ final class VectorShapes {
             default -> throw new IllegalArgumentException(
                     "system property " + BITS_PROPERTY + " must be 128, 256 or 512, not '" + bits + "'");
         };
-    }
-
-    /*
-     * The helpers below are deliberately tiny (under C2's MaxInlineSize of 35 bytecodes), so that they are inlined
-     * even at call sites C2 deems cold: a vector passed to or returned from a call that is not inlined is boxed on
-     * the heap, which makes a kernel several times slower. For the same reason callers loop over the parts.
-     */
-
-    /** Part {@code part} (0 ≤ part < {@link #CODE_PARTS}) of the signed byte codes, widened to float lanes. */
-    static FloatVector codesAsFloats(ByteVector codes, int part) {
-        return (FloatVector) codes.convertShape(VectorOperators.B2F, FLOATS, part);
-    }
-
-    /** {@code accumulator + codes(part) · x[xIndex ..]}, lane-wise. */
-    static FloatVector fmaCodes(ByteVector codes, int part, float[] x, int xIndex, FloatVector accumulator) {
-        return codesAsFloats(codes, part).fma(FloatVector.fromArray(FLOATS, x, xIndex), accumulator);
-    }
-
-    /**
-     * Each byte of {@code bytes} shifted right (logically) by {@code bits} &lt; 8, then masked with {@code mask}
-     * whose set bits must lie below {@code 8 − bits}. x86 has no byte shifts, so shift 16-bit lanes instead: the
-     * bits that cross from the neighbouring byte are cleared by the mask.
-     */
-    static ByteVector shiftRightAndMask(ByteVector bytes, int bits, int mask) {
-        return bytes.reinterpretAsShorts().lanewise(VectorOperators.LSHR, bits).reinterpretAsBytes().and((byte) mask);
-    }
-
-    /** As {@link #shiftRightAndMask}, shifting left; the mask's set bits must lie at or above {@code bits}. */
-    static ByteVector shiftLeftAndMask(ByteVector bytes, int bits, int mask) {
-        return bytes.reinterpretAsShorts().lanewise(VectorOperators.LSHL, bits).reinterpretAsBytes().and((byte) mask);
     }
 }
