@@ -75,29 +75,51 @@ final class FloatVectors {
     }
 
     /**
-     * e^x per lane, within 2 ulp of the exact value for arguments in [−87.3, 88.3]; 0 below, +∞ above (not for NaN).
-     * x = n·ln2 + r with |r| ≤ ln2/2, e^r from a degree-7 polynomial, 2^n put into the exponent bits.
+     * {@code values[i] = e^(values[i]·scale − shift)} for {@code offset ≤ i < offset + length}, each within 2 ulp of
+     * the exact value for arguments in [−87.3, 88.3], 0 below, +∞ above (not for NaN); returns their sum: the whole
+     * vectors summed lane-wise and reduced, then the last partial vector's values added in order. With
+     * {@code scale = 1} the argument is {@code values[i] − shift} exactly.
+     *
+     * <p>x = n·ln2 + r with |r| ≤ ln2/2, e^r from a degree-7 polynomial, 2^n put into the exponent bits. The
+     * exponential is written out in this one loop, the tail a masked vector of the same loop: a helper taking a vector
+     * is boxed wherever C2 does not inline it, and once C2 had compiled such a helper on its own (its species then no
+     * constant, every operation the Vector API's Java fallback) it stayed too big to inline.
      */
-    static FloatVector exp(FloatVector x) {
-        VectorMask<Float> underflow = x.compare(VectorOperators.LT, EXP_MIN_ARGUMENT);
-        VectorMask<Float> overflow = x.compare(VectorOperators.GT, EXP_MAX_ARGUMENT);
-        FloatVector clamped = x.max(EXP_MIN_ARGUMENT).min(EXP_MAX_ARGUMENT);
-        FloatVector n = clamped.fma(LOG2_E, ROUNDING_SHIFT).sub(ROUNDING_SHIFT);
-        VectorSpecies<Float> species = x.species();
-        FloatVector r = n.fma(FloatVector.broadcast(species, -LN2_HIGH), clamped);
-        r = n.neg().fma(FloatVector.broadcast(species, LN2_LOW), r);
-        FloatVector p = FloatVector.broadcast(species, EXP_POLYNOMIAL[0]);
-        for (int k = 1; k < EXP_POLYNOMIAL.length; k++) {
-            p = r.fma(p, FloatVector.broadcast(species, EXP_POLYNOMIAL[k]));
+    static float expInPlace(float[] values, int offset, int length, float scale, float shift) {
+        int end = offset + length;
+        int wholeEnd = offset + SPECIES.loopBound(length);
+        FloatVector sums = FloatVector.zero(SPECIES);
+        for (int i = offset; i < end; i += SPECIES.length()) {
+            VectorMask<Float> lanes = SPECIES.indexInRange(i, end);
+            FloatVector x = FloatVector.fromArray(SPECIES, values, i, lanes).mul(scale).sub(shift);
+            VectorMask<Float> underflow = x.compare(VectorOperators.LT, EXP_MIN_ARGUMENT);
+            VectorMask<Float> overflow = x.compare(VectorOperators.GT, EXP_MAX_ARGUMENT);
+            FloatVector clamped = x.max(EXP_MIN_ARGUMENT).min(EXP_MAX_ARGUMENT);
+            FloatVector n = clamped.fma(LOG2_E, ROUNDING_SHIFT).sub(ROUNDING_SHIFT);
+            FloatVector r = n.fma(FloatVector.broadcast(SPECIES, -LN2_HIGH), clamped);
+            r = n.neg().fma(FloatVector.broadcast(SPECIES, LN2_LOW), r);
+            FloatVector p = FloatVector.broadcast(SPECIES, EXP_POLYNOMIAL[0]);
+            for (int k = 1; k < EXP_POLYNOMIAL.length; k++) {
+                p = r.fma(p, FloatVector.broadcast(SPECIES, EXP_POLYNOMIAL[k]));
+            }
+            FloatVector expR = r.mul(r).mul(p).add(r).add(1f);
+            IntVector exponent = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23);
+            FloatVector result = exponent.reinterpretAsFloats().mul(expR)
+                    .blend(0f, underflow).blend(Float.POSITIVE_INFINITY, overflow);
+            result.intoArray(values, i, lanes);
+            if (i < wholeEnd) {
+                sums = result.add(sums);
+            }
         }
-        FloatVector expR = p.mul(r.mul(r)).add(r).add(1f);
-        IntVector exponent = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
-                .lanewise(VectorOperators.LSHL, 23);
-        FloatVector result = expR.mul(exponent.reinterpretAsFloats());
-        return result.blend(0f, underflow).blend(Float.POSITIVE_INFINITY, overflow);
+        float sum = sums.reduceLanes(VectorOperators.ADD);
+        for (int i = wholeEnd; i < end; i++) {
+            sum += values[i];
+        }
+        return sum;
     }
 
-    /** The scalar twin of {@link #exp}: the same operations in the same order, so the same bits. */
+    /** The scalar twin of {@link #expInPlace}'s exponential: the same operations in the same order, the same bits. */
     static float expScalar(float x) {
         if (x < EXP_MIN_ARGUMENT) {
             return 0f;

@@ -39,27 +39,7 @@ final class Softmax {
         }
         // exp(scale·x − scale·max): the largest term is exp(0) = 1, so nothing overflows.
         float shift = scale * max;
-        float sum = 0f;
-        i = offset;
-        if (bound > offset) {
-            FloatVector sums = FloatVector.zero(SPECIES);
-            for (; i < bound; i += SPECIES.length()) {
-                FloatVector weights = FloatVectors.exp(FloatVector.fromArray(SPECIES, values, i).mul(scale).sub(shift));
-                weights.intoArray(values, i);
-                sums = weights.add(sums);
-            }
-            sum = sums.reduceLanes(VectorOperators.ADD);
-        }
-        if (i < length) {
-            // The tail's exponentials as one masked vector (the scalar twin's bits, without its per-call cost), summed
-            // in order as before.
-            VectorMask<Float> tail = SPECIES.indexInRange(i, length);
-            FloatVectors.exp(FloatVector.fromArray(SPECIES, values, i, tail).mul(scale).sub(shift))
-                    .intoArray(values, i, tail);
-            for (; i < length; i++) {
-                sum += values[i];
-            }
-        }
+        float sum = FloatVectors.expInPlace(values, offset, length - offset, scale, shift);
         float inverse = 1f / sum;
         i = offset;
         for (; i < bound; i += SPECIES.length()) {

@@ -340,16 +340,10 @@ final class TiledAttention {
         int base = m * KEY_BLOCK;
         float previous = maxima[m];
         float maximum = Math.max(previous, blockMaximum(base, valid));
-        FloatVector shift = FloatVector.broadcast(SPECIES, maximum);
-        FloatVector blockSums = FloatVector.zero(SPECIES);
-        for (int j = 0; j < KEY_BLOCK; j += LANES) {
-            // Our exponential, not the Vector API's EXP: the same bits in every JIT tier (see FloatVectors).
-            FloatVector p = FloatVectors.exp(FloatVector.fromArray(SPECIES, scores, base + j).sub(shift));
-            p.intoArray(scores, base + j);
-            blockSums = p.add(blockSums);
-        }
+        // Our exponential, not the Vector API's EXP: the same bits in every JIT tier (see FloatVectors).
+        float blockSum = FloatVectors.expInPlace(scores, base, KEY_BLOCK, 1f, maximum);
         float correction = previous == Float.NEGATIVE_INFINITY ? 0f : FloatVectors.expScalar(previous - maximum);
-        sums[m] = sums[m] * correction + blockSums.reduceLanes(VectorOperators.ADD);
+        sums[m] = sums[m] * correction + blockSum;
         maxima[m] = maximum;
         if (correction != 1f) {
             scaleRow(m, correction);

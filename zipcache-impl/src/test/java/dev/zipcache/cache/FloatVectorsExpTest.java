@@ -4,12 +4,14 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
- * Our exponential: the vector lanes equal the scalar twin bit for bit (both use only exactly specified IEEE
+ * Our exponential ({@link FloatVectors#expInPlace}): the vector lanes equal the scalar twin bit for bit (both use only exactly specified IEEE
  * operations, which is what makes them tier-independent), and both stay within 2 ulp of the exact value.
  */
 class FloatVectorsExpTest {
@@ -19,15 +21,36 @@ class FloatVectorsExpTest {
     @Test
     void vectorLanesEqualTheScalarTwinBitForBit() {
         float[] arguments = arguments();
-        float[] lanes = new float[SPECIES.length()];
-        for (int i = 0; i + SPECIES.length() <= arguments.length; i += SPECIES.length()) {
-            FloatVectors.exp(FloatVector.fromArray(SPECIES, arguments, i)).intoArray(lanes, 0);
-            for (int lane = 0; lane < lanes.length; lane++) {
-                float x = arguments[i + lane];
-                assertThat(Float.floatToRawIntBits(lanes[lane]))
+        // Every length up to two vectors and a long one: whole vectors, masked tails, and both.
+        for (int length : new int[] {1, 3, SPECIES.length() - 1, SPECIES.length(), SPECIES.length() + 5,
+                2 * SPECIES.length(), arguments.length - 2}) {
+            float[] values = Arrays.copyOfRange(arguments, 0, length + 2);
+            float sum = FloatVectors.expInPlace(values, 1, length, 1f, 0f);
+            assertThat(values[0]).isEqualTo(arguments[0]);
+            assertThat(values[length + 1]).as("past the end").isEqualTo(arguments[length + 1]);
+            double exactSum = 0;
+            for (int i = 1; i <= length; i++) {
+                float x = arguments[i];
+                assertThat(Float.floatToRawIntBits(values[i]))
                         .as("exp(%s)", x).isEqualTo(Float.floatToRawIntBits(FloatVectors.expScalar(x)));
+                exactSum += values[i];
+            }
+            if (exactSum > Float.MAX_VALUE) {
+                assertThat(sum).as("sum of %d", length).isEqualTo(Float.POSITIVE_INFINITY);
+            } else {
+                // Float summation of `length` non-negative terms: relative error below length · 2^-24.
+                assertThat((double) sum).as("sum of %d", length)
+                        .isCloseTo(exactSum, within(exactSum * length * 0x1p-24 + 1e-30));
             }
         }
+    }
+
+    @Test
+    void scaleAndShiftApplyBeforeTheExponential() {
+        float[] values = {0.5f, -1f, 2f};
+        FloatVectors.expInPlace(values, 0, 3, 3f, 1.5f);
+        assertThat(values).containsExactly(FloatVectors.expScalar(0.5f * 3f - 1.5f),
+                FloatVectors.expScalar(-1f * 3f - 1.5f), FloatVectors.expScalar(2f * 3f - 1.5f));
     }
 
     @Test
