@@ -1,5 +1,6 @@
 package dev.zipcache.cache;
 
+import dev.zipcache.quantize.AllocationMeter;
 import dev.zipcache.spi.KvCache;
 import dev.zipcache.spi.KvCache.AttentionKind;
 import dev.zipcache.spi.KvCacheGeometry;
@@ -7,7 +8,6 @@ import dev.zipcache.spi.Providers;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A decode step's attention allocates nothing once compiled, over each cache's stores (fp16 halves, packed codes of
  * both precision groups, the full-precision buffer): softmax, exponentials and the GQA group kernels included.
- * Measured with the thread's allocation counter, no timing; zipcache-impl's pom runs it again under
+ * Measured with {@link AllocationMeter}; zipcache-impl's pom runs it again under
  * {@code -XX:-UseTypeProfile} (see {@code QuantizedVectors}).
  */
 class DecodeAttentionAllocationTest {
@@ -25,10 +25,6 @@ class DecodeAttentionAllocationTest {
     /** Prompt tokens: not a multiple of any vector width, so the softmax tails run too. */
     private static final int PROMPT = 517;
     private static final int CALLS = 500;
-    private static final int MAX_ROUNDS = 60;
-
-    private final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     @ParameterizedTest
     @ValueSource(strings = {"fp16", "zipcache", "kivi"})
@@ -48,16 +44,13 @@ class DecodeAttentionAllocationTest {
             cache.endPrefill();
 
             cache.append(0, keys, 0, values, 0, 1);
-            long allocated = Long.MAX_VALUE;
-            for (int round = 0; round < MAX_ROUNDS && allocated > 0; round++) {
-                long before = threads.getCurrentThreadAllocatedBytes();
+            long allocated = AllocationMeter.bytesOnceCompiled(() -> {
                 for (int call = 0; call < CALLS; call++) {
                     for (int head = 0; head < GEOMETRY.kvHeads(); head++) {
                         cache.attend(0, head, AttentionKind.DECODE, queries, 0, 1, PROMPT, out, 0);
                     }
                 }
-                allocated = threads.getCurrentThreadAllocatedBytes() - before - counterOverhead();
-            }
+            });
             for (float value : out) {
                 assertThat(value).isFinite();
             }
@@ -72,11 +65,5 @@ class DecodeAttentionAllocationTest {
             values[i] = (float) random.nextGaussian();
         }
         return values;
-    }
-
-    /** What reading the counter itself allocates. */
-    private long counterOverhead() {
-        long first = threads.getCurrentThreadAllocatedBytes();
-        return threads.getCurrentThreadAllocatedBytes() - first;
     }
 }

@@ -3,14 +3,13 @@ package dev.zipcache.quantize;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The fused kernels allocate nothing per call once compiled (vectors that C2 fails to keep in registers are boxed on
- * the heap, which is the failure this catches). Measured with the thread's allocation counter, no timing.
+ * the heap, which is the failure this catches), measured with {@link AllocationMeter}.
  *
  * <p>The build runs this class twice: as every test, and with {@code -XX:-UseTypeProfile} (zipcache-impl's pom), the
  * state C2 compiles a kernel in when its profiling tier was skipped, as on a loaded machine; then a vector operation
@@ -20,12 +19,8 @@ class FusedKernelAllocationTest {
 
     private static final int WIDTH = 128;
     private static final int CALLS = 10_000;
-    private static final int MAX_ROUNDS = 60;
     /** Shorter than one load of codes: such a call skips the kernels' vector loops. */
     private static final int SHORT_RUN = 5;
-
-    private final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     @ParameterizedTest
     @ValueSource(strings = {"tokenwise", "channelwise", "cst", "groupwise"})
@@ -69,24 +64,15 @@ class FusedKernelAllocationTest {
             block.addWeighted(0, 0, 1e-6f, out, 0, length);
         }
 
-        /** The first rounds run interpreted or in C1, which box vectors; a compiled round must reach zero. */
+        /** A compiled round of {@link #CALLS} full-width calls must allocate nothing. */
         long bytesAllocatedOnceCompiled() {
-            long allocated = Long.MAX_VALUE;
-            for (int round = 0; round < MAX_ROUNDS && allocated > 0; round++) {
-                long before = threads.getCurrentThreadAllocatedBytes();
+            long allocated = AllocationMeter.bytesOnceCompiled(() -> {
                 for (int call = 0; call < CALLS; call++) {
                     call(WIDTH);
                 }
-                allocated = threads.getCurrentThreadAllocatedBytes() - before - counterOverhead();
-            }
+            });
             assertThat(sink).isFinite();
             return allocated;
         }
-    }
-
-    /** What reading the counter itself allocates. */
-    private long counterOverhead() {
-        long first = threads.getCurrentThreadAllocatedBytes();
-        return threads.getCurrentThreadAllocatedBytes() - first;
     }
 }
