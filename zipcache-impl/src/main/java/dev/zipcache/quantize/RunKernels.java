@@ -1,10 +1,10 @@
 package dev.zipcache.quantize;
 
+import static dev.zipcache.quantize.QuantizedVectors.CODES;
 import static dev.zipcache.quantize.QuantizedVectors.CODE_LANES;
 import static dev.zipcache.quantize.QuantizedVectors.CODE_PARTS;
 import static dev.zipcache.quantize.QuantizedVectors.FLOATS;
 import static dev.zipcache.quantize.QuantizedVectors.FLOAT_LANES;
-import static dev.zipcache.quantize.QuantizedVectors.CODES;
 import static dev.zipcache.quantize.QuantizedVectors.HALF_BITS;
 import static dev.zipcache.quantize.QuantizedVectors.HALF_REBIAS;
 import static dev.zipcache.quantize.QuantizedVectors.HALF_SHIFT;
