@@ -415,6 +415,12 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     public static final int GROUP_HEADS = 4;
 
     /**
+     * Rows per call of the group value kernel: its codes (≤ 64 × 128 bytes for a 128-channel head slice of 8-bit codes)
+     * stay in the first-level cache while each vector of channels walks them.
+     */
+    private static final int TILE_ROWS = 64;
+
+    /**
      * {@link #dotRows} for {@code heads} queries at once (the query heads that read one KV head): query {@code h} at
      * {@code queries[queryOffset + h · queryStride ..]}, its scores at {@code out[outOffset + h · outStride ..]}. With
      * {@link #GROUP_HEADS} heads each row's codes are unpacked once for all of them; otherwise, or where a slice
@@ -458,11 +464,27 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         int r = 0;
         for (; r + 4 <= rowCount; r += 4) {
             RunKernels.codeDot4x4(codes, (firstRow + r) * rowBytes, rowBytes, mask, runs, weights, length, sums);
+            // Each row's parameters decoded once for the four heads; per-column ones are in the weights already, so
+            // their scores are sum + constant (× 1, exact).
+            int p0 = (firstRow + r) * groupsPerRow + parameterGroup;
+            int p1 = p0 + groupsPerRow;
+            int p2 = p1 + groupsPerRow;
+            int p3 = p2 + groupsPerRow;
+            float step0 = perColumn ? 1f : Float.float16ToFloat(steps[p0]);
+            float step1 = perColumn ? 1f : Float.float16ToFloat(steps[p1]);
+            float step2 = perColumn ? 1f : Float.float16ToFloat(steps[p2]);
+            float step3 = perColumn ? 1f : Float.float16ToFloat(steps[p3]);
+            float minimum0 = perColumn ? 1f : Float.float16ToFloat(minimums[p0]);
+            float minimum1 = perColumn ? 1f : Float.float16ToFloat(minimums[p1]);
+            float minimum2 = perColumn ? 1f : Float.float16ToFloat(minimums[p2]);
+            float minimum3 = perColumn ? 1f : Float.float16ToFloat(minimums[p3]);
             for (int h = 0; h < GROUP_HEADS; h++) {
-                for (int k = 0; k < 4; k++) {
-                    out[outOffset + h * outStride + r + k] = groupScore(firstRow + r + k, parameterGroup,
-                            sums[4 * h + k], constants[h]);
-                }
+                int at = outOffset + h * outStride + r;
+                float constant = constants[h];
+                out[at] = step0 * sums[4 * h] + minimum0 * constant;
+                out[at + 1] = step1 * sums[4 * h + 1] + minimum1 * constant;
+                out[at + 2] = step2 * sums[4 * h + 2] + minimum2 * constant;
+                out[at + 3] = step3 * sums[4 * h + 3] + minimum3 * constant;
             }
         }
         for (; r < rowCount; r++) {
@@ -505,53 +527,24 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         java.util.Arrays.fill(accumulator, 0, GROUP_HEADS * length, 0f);
         float[] offsetSums = scratch.third(GROUP_HEADS);
         java.util.Arrays.fill(offsetSums, 0, GROUP_HEADS, 0f);
-        float[] factors = scratch.factors(4 * GROUP_HEADS);
+        float[] factors = scratch.factors(GROUP_HEADS * TILE_ROWS);
         int parameterGroup = perColumn ? 0 : column / group;
         PlaneRuns runs = scratch.planeRuns().split(column, length, rowBytes, bits);
-        float[] rowSteps = scratch.rowSteps();
-        float[] rowMinimums = scratch.rowMinimums();
-        int r = 0;
-        for (; r + 4 <= rowCount; r += 4) {
-            if (perColumn) {
+        for (int r = 0; r < rowCount; r += TILE_ROWS) {
+            int tile = Math.min(TILE_ROWS, rowCount - r);
+            for (int k = 0; k < tile; k++) {
+                // Per-column parameters apply after the sum; per-row ones are decoded once for the four heads.
+                int parameter = (firstRow + r + k) * groupsPerRow + parameterGroup;
+                float step = perColumn ? 1f : Float.float16ToFloat(steps[parameter]);
+                float minimum = perColumn ? 1f : Float.float16ToFloat(minimums[parameter]);
                 for (int h = 0; h < GROUP_HEADS; h++) {
-                    for (int k = 0; k < 4; k++) {
-                        float weight = weights[weightsOffset + h * weightsStride + r + k];
-                        factors[4 * h + k] = weight;
-                        offsetSums[h] += weight;
-                    }
-                }
-            } else {
-                // Each row's parameters are decoded once for the four heads.
-                for (int k = 0; k < 4; k++) {
-                    int parameter = (firstRow + r + k) * groupsPerRow + parameterGroup;
-                    rowSteps[k] = Float.float16ToFloat(steps[parameter]);
-                    rowMinimums[k] = Float.float16ToFloat(minimums[parameter]);
-                }
-                for (int h = 0; h < GROUP_HEADS; h++) {
-                    for (int k = 0; k < 4; k++) {
-                        float weight = weights[weightsOffset + h * weightsStride + r + k];
-                        factors[4 * h + k] = weight * rowSteps[k];
-                        offsetSums[h] += weight * rowMinimums[k];
-                    }
+                    float weight = weights[weightsOffset + h * weightsStride + r + k];
+                    factors[GROUP_HEADS * k + h] = weight * step;
+                    offsetSums[h] += weight * minimum;
                 }
             }
-            RunKernels.codeAccumulate4x4(codes, (firstRow + r) * rowBytes, rowBytes, mask, runs, factors, accumulator,
-                    length);
-        }
-        for (; r < rowCount; r++) {
-            int row = firstRow + r;
-            for (int h = 0; h < GROUP_HEADS; h++) {
-                float weight = weights[weightsOffset + h * weightsStride + r];
-                if (perColumn) {
-                    codeAccumulate(row, column, weight, accumulator, h * length, length);
-                    offsetSums[h] += weight;
-                } else {
-                    int parameter = row * groupsPerRow + parameterGroup;
-                    codeAccumulate(row, column, weight * Float.float16ToFloat(steps[parameter]), accumulator,
-                            h * length, length);
-                    offsetSums[h] += weight * Float.float16ToFloat(minimums[parameter]);
-                }
-            }
+            RunKernels.codeAccumulateRows4(codes, (firstRow + r) * rowBytes, rowBytes, tile, mask, runs, factors,
+                    accumulator, length);
         }
         for (int h = 0; h < GROUP_HEADS; h++) {
             int target = outOffset + h * outStride;
@@ -631,19 +624,9 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         private final float[] sums = new float[4];
         private final float[] groupSums = new float[4 * GROUP_HEADS];
         private final PlaneRuns planeRuns = new PlaneRuns();
-        private final float[] rowSteps = new float[4];
-        private final float[] rowMinimums = new float[4];
 
         PlaneRuns planeRuns() {
             return planeRuns;
-        }
-
-        float[] rowSteps() {
-            return rowSteps;
-        }
-
-        float[] rowMinimums() {
-            return rowMinimums;
         }
 
         float[] groupSums() {

@@ -34,7 +34,31 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class RunKernels {
 
+    /**
+     * Index tables of the transposing reduction in {@link #codeDot4x4}, one pair per level: a level turns two vectors
+     * that each hold m sums as m runs of w lanes into one vector of 2m sums of w/2 lanes, lane j of the result being
+     * {@code low[j]} + {@code high[j]} selected from the pair (indexes ≥ the lane count select from the second).
+     */
+    private static final float[][] FOLD_LOW = foldIndexes(0);
+    private static final float[][] FOLD_HIGH = foldIndexes(1);
+
     private RunKernels() {
+    }
+
+    private static float[][] foldIndexes(int half) {
+        int levels = Integer.numberOfTrailingZeros(FLOAT_LANES);
+        float[][] indexes = new float[levels][FLOAT_LANES];
+        for (int level = 0; level < levels; level++) {
+            int sums = 1 << level;
+            int width = FLOAT_LANES / sums;
+            int folded = width / 2;
+            for (int lane = 0; lane < FLOAT_LANES; lane++) {
+                int sum = lane / folded;
+                int source = sum < sums ? 0 : FLOAT_LANES;
+                indexes[level][lane] = source + (sum % sums) * width + lane % folded + half * folded;
+            }
+        }
+        return indexes;
     }
 
     /** {@code step·Σ q_i·query_i + minimum·Σ query_i}. */
@@ -412,71 +436,86 @@ final class RunKernels {
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-        for (int run = 0; run < runs.count(); run++) {
-            int index = rowIndex + runs.offset(run);
-            int index1 = index + rowStride;
-            int index2 = index1 + rowStride;
-            int index3 = index2 + rowStride;
-            int shift = runs.shift(run);
-            int w0 = runs.weightOffset(run);
-            int w1 = w0 + weightStride;
-            int w2 = w1 + weightStride;
-            int w3 = w2 + weightStride;
-            int bound = wholeLoads(runs.length(run));
-            for (int i = 0; i < bound; i += CODE_LANES) {
-                ByteVector b0 = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                ByteVector b1 = ByteVector.fromArray(CODES, packed, index1 + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                ByteVector b2 = ByteVector.fromArray(CODES, packed, index2 + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                ByteVector b3 = ByteVector.fromArray(CODES, packed, index3 + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                for (int part = 0; part < CODE_PARTS; part++) {
-                    int lane = i + part * FLOAT_LANES;
-                    FloatVector c0 = (FloatVector) b0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    FloatVector c1 = (FloatVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    FloatVector c2 = (FloatVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    FloatVector c3 = (FloatVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    FloatVector w = FloatVector.fromArray(FLOATS, weights, w0 + lane);
-                    s00 = c0.fma(w, s00);
-                    s01 = c1.fma(w, s01);
-                    s02 = c2.fma(w, s02);
-                    s03 = c3.fma(w, s03);
-                    w = FloatVector.fromArray(FLOATS, weights, w1 + lane);
-                    s10 = c0.fma(w, s10);
-                    s11 = c1.fma(w, s11);
-                    s12 = c2.fma(w, s12);
-                    s13 = c3.fma(w, s13);
-                    w = FloatVector.fromArray(FLOATS, weights, w2 + lane);
-                    s20 = c0.fma(w, s20);
-                    s21 = c1.fma(w, s21);
-                    s22 = c2.fma(w, s22);
-                    s23 = c3.fma(w, s23);
-                    w = FloatVector.fromArray(FLOATS, weights, w3 + lane);
-                    s30 = c0.fma(w, s30);
-                    s31 = c1.fma(w, s31);
-                    s32 = c2.fma(w, s32);
-                    s33 = c3.fma(w, s33);
-                }
+        int w1 = weightStride;
+        int w2 = w1 + weightStride;
+        int w3 = w2 + weightStride;
+        for (int chunk = 0; chunk < runs.chunkCount(); chunk++) {
+            int index = rowIndex + runs.chunkOffset(chunk);
+            int shift = runs.chunkShift(chunk);
+            int w0 = runs.chunkWeightOffset(chunk);
+            ByteVector b0 = ByteVector.fromArray(CODES, packed, index).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector b1 = ByteVector.fromArray(CODES, packed, index + rowStride).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector b2 = ByteVector.fromArray(CODES, packed, index + 2 * rowStride).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            ByteVector b3 = ByteVector.fromArray(CODES, packed, index + 3 * rowStride).reinterpretAsShorts()
+                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int lane = w0 + part * FLOAT_LANES;
+                FloatVector c0 = (FloatVector) b0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector c1 = (FloatVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector c2 = (FloatVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector c3 = (FloatVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector w = FloatVector.fromArray(FLOATS, weights, lane);
+                s00 = c0.fma(w, s00);
+                s01 = c1.fma(w, s01);
+                s02 = c2.fma(w, s02);
+                s03 = c3.fma(w, s03);
+                w = FloatVector.fromArray(FLOATS, weights, w1 + lane);
+                s10 = c0.fma(w, s10);
+                s11 = c1.fma(w, s11);
+                s12 = c2.fma(w, s12);
+                s13 = c3.fma(w, s13);
+                w = FloatVector.fromArray(FLOATS, weights, w2 + lane);
+                s20 = c0.fma(w, s20);
+                s21 = c1.fma(w, s21);
+                s22 = c2.fma(w, s22);
+                s23 = c3.fma(w, s23);
+                w = FloatVector.fromArray(FLOATS, weights, w3 + lane);
+                s30 = c0.fma(w, s30);
+                s31 = c1.fma(w, s31);
+                s32 = c2.fma(w, s32);
+                s33 = c3.fma(w, s33);
             }
         }
-        sums[0] = s00.reduceLanes(VectorOperators.ADD);
-        sums[1] = s01.reduceLanes(VectorOperators.ADD);
-        sums[2] = s02.reduceLanes(VectorOperators.ADD);
-        sums[3] = s03.reduceLanes(VectorOperators.ADD);
-        sums[4] = s10.reduceLanes(VectorOperators.ADD);
-        sums[5] = s11.reduceLanes(VectorOperators.ADD);
-        sums[6] = s12.reduceLanes(VectorOperators.ADD);
-        sums[7] = s13.reduceLanes(VectorOperators.ADD);
-        sums[8] = s20.reduceLanes(VectorOperators.ADD);
-        sums[9] = s21.reduceLanes(VectorOperators.ADD);
-        sums[10] = s22.reduceLanes(VectorOperators.ADD);
-        sums[11] = s23.reduceLanes(VectorOperators.ADD);
-        sums[12] = s30.reduceLanes(VectorOperators.ADD);
-        sums[13] = s31.reduceLanes(VectorOperators.ADD);
-        sums[14] = s32.reduceLanes(VectorOperators.ADD);
-        sums[15] = s33.reduceLanes(VectorOperators.ADD);
+        // The sixteen sums fold into sums[4h + k] by a transposing tree (each level: two table selects and an add per
+        // pair, halving the lanes per sum) instead of a lane reduction per sum, which took ~40% of this kernel.
+        FloatVector low = FloatVector.fromArray(FLOATS, FOLD_LOW[0], 0);
+        FloatVector high = FloatVector.fromArray(FLOATS, FOLD_HIGH[0], 0);
+        FloatVector p0 = low.selectFrom(s00, s01).add(high.selectFrom(s00, s01));
+        FloatVector p1 = low.selectFrom(s02, s03).add(high.selectFrom(s02, s03));
+        FloatVector p2 = low.selectFrom(s10, s11).add(high.selectFrom(s10, s11));
+        FloatVector p3 = low.selectFrom(s12, s13).add(high.selectFrom(s12, s13));
+        FloatVector p4 = low.selectFrom(s20, s21).add(high.selectFrom(s20, s21));
+        FloatVector p5 = low.selectFrom(s22, s23).add(high.selectFrom(s22, s23));
+        FloatVector p6 = low.selectFrom(s30, s31).add(high.selectFrom(s30, s31));
+        FloatVector p7 = low.selectFrom(s32, s33).add(high.selectFrom(s32, s33));
+        low = FloatVector.fromArray(FLOATS, FOLD_LOW[1], 0);
+        high = FloatVector.fromArray(FLOATS, FOLD_HIGH[1], 0);
+        FloatVector q0 = low.selectFrom(p0, p1).add(high.selectFrom(p0, p1));
+        FloatVector q1 = low.selectFrom(p2, p3).add(high.selectFrom(p2, p3));
+        FloatVector q2 = low.selectFrom(p4, p5).add(high.selectFrom(p4, p5));
+        FloatVector q3 = low.selectFrom(p6, p7).add(high.selectFrom(p6, p7));
+        if (FLOAT_LANES == 4) {
+            q0.intoArray(sums, 0);
+            q1.intoArray(sums, 4);
+            q2.intoArray(sums, 8);
+            q3.intoArray(sums, 12);
+        } else {
+            low = FloatVector.fromArray(FLOATS, FOLD_LOW[2], 0);
+            high = FloatVector.fromArray(FLOATS, FOLD_HIGH[2], 0);
+            FloatVector r0 = low.selectFrom(q0, q1).add(high.selectFrom(q0, q1));
+            FloatVector r1 = low.selectFrom(q2, q3).add(high.selectFrom(q2, q3));
+            if (FLOAT_LANES == 8) {
+                r0.intoArray(sums, 0);
+                r1.intoArray(sums, 8);
+            } else {
+                low = FloatVector.fromArray(FLOATS, FOLD_LOW[3], 0);
+                high = FloatVector.fromArray(FLOATS, FOLD_HIGH[3], 0);
+                low.selectFrom(r0, r1).add(high.selectFrom(r0, r1)).intoArray(sums, 0);
+            }
+        }
         for (int run = 0; run < runs.count(); run++) {
             int index = rowIndex + runs.offset(run);
             int shift = runs.shift(run);
@@ -492,74 +531,75 @@ final class RunKernels {
     }
 
     /**
-     * {@link #codeAccumulate4} for four query heads over the {@link PlaneRuns runs} of a head slice:
-     * {@code accumulator[h · accumulatorStride + runs.weightOffset(j) + i] += Σ_k factors[4·h + k] · q_k,i}, with
-     * row k's codes of run j at {@code rowIndex + k · rowStride + runs.offset(j)}, each unpacked once for the four
-     * heads.
+     * {@link #codeAccumulate} of {@code rowCount} rows for four query heads over the {@link PlaneRuns runs} of a head
+     * slice: {@code accumulator[h · accumulatorStride + runs.weightOffset(j) + i] += Σ_t factors[4·t + h] · q_t,i},
+     * with row t's codes of run j at {@code rowIndex + t · rowStride + runs.offset(j)}. Each code is unpacked once for
+     * the four heads, and the sums of one vector of channels stay in registers over all the rows (even and odd rows in
+     * two sets, so that eight multiply-adds are in flight): the accumulator is read and written once per call, not once
+     * per four rows. Callers keep {@code rowCount} small enough for the rows' codes to stay in the first-level cache,
+     * since every vector of channels walks them again.
      */
-    static void codeAccumulate4x4(byte[] packed, int rowIndex, int rowStride, int mask, PlaneRuns runs,
-                                  float[] factors, float[] accumulator, int accumulatorStride) {
-        FloatVector f00 = FloatVector.broadcast(FLOATS, factors[0]);
-        FloatVector f01 = FloatVector.broadcast(FLOATS, factors[1]);
-        FloatVector f02 = FloatVector.broadcast(FLOATS, factors[2]);
-        FloatVector f03 = FloatVector.broadcast(FLOATS, factors[3]);
-        FloatVector f10 = FloatVector.broadcast(FLOATS, factors[4]);
-        FloatVector f11 = FloatVector.broadcast(FLOATS, factors[5]);
-        FloatVector f12 = FloatVector.broadcast(FLOATS, factors[6]);
-        FloatVector f13 = FloatVector.broadcast(FLOATS, factors[7]);
-        FloatVector f20 = FloatVector.broadcast(FLOATS, factors[8]);
-        FloatVector f21 = FloatVector.broadcast(FLOATS, factors[9]);
-        FloatVector f22 = FloatVector.broadcast(FLOATS, factors[10]);
-        FloatVector f23 = FloatVector.broadcast(FLOATS, factors[11]);
-        FloatVector f30 = FloatVector.broadcast(FLOATS, factors[12]);
-        FloatVector f31 = FloatVector.broadcast(FLOATS, factors[13]);
-        FloatVector f32 = FloatVector.broadcast(FLOATS, factors[14]);
-        FloatVector f33 = FloatVector.broadcast(FLOATS, factors[15]);
+    static void codeAccumulateRows4(byte[] packed, int rowIndex, int rowStride, int rowCount, int mask,
+                                    PlaneRuns runs, float[] factors, float[] accumulator, int accumulatorStride) {
         for (int run = 0; run < runs.count(); run++) {
             int index = rowIndex + runs.offset(run);
-            int index1 = index + rowStride;
-            int index2 = index1 + rowStride;
-            int index3 = index2 + rowStride;
             int shift = runs.shift(run);
             int o0 = runs.weightOffset(run);
             int o1 = o0 + accumulatorStride;
             int o2 = o1 + accumulatorStride;
             int o3 = o2 + accumulatorStride;
             int n = runs.length(run);
-            int i = 0;
-            for (int bound = wholeLoads(n); i < bound; i += CODE_LANES) {
-                ByteVector b0 = ByteVector.fromArray(CODES, packed, index + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                ByteVector b1 = ByteVector.fromArray(CODES, packed, index1 + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                ByteVector b2 = ByteVector.fromArray(CODES, packed, index2 + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                ByteVector b3 = ByteVector.fromArray(CODES, packed, index3 + i).reinterpretAsShorts()
-                        .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+            int bound = wholeLoads(n);
+            for (int i = 0; i < bound; i += CODE_LANES) {
                 for (int part = 0; part < CODE_PARTS; part++) {
                     int lane = i + part * FLOAT_LANES;
-                    FloatVector c0 = (FloatVector) b0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    FloatVector c1 = (FloatVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    FloatVector c2 = (FloatVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    FloatVector c3 = (FloatVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                    c0.fma(f00, c1.fma(f01, c2.fma(f02, c3.fma(f03, FloatVector.fromArray(FLOATS, accumulator,
-                            o0 + lane))))).intoArray(accumulator, o0 + lane);
-                    c0.fma(f10, c1.fma(f11, c2.fma(f12, c3.fma(f13, FloatVector.fromArray(FLOATS, accumulator,
-                            o1 + lane))))).intoArray(accumulator, o1 + lane);
-                    c0.fma(f20, c1.fma(f21, c2.fma(f22, c3.fma(f23, FloatVector.fromArray(FLOATS, accumulator,
-                            o2 + lane))))).intoArray(accumulator, o2 + lane);
-                    c0.fma(f30, c1.fma(f31, c2.fma(f32, c3.fma(f33, FloatVector.fromArray(FLOATS, accumulator,
-                            o3 + lane))))).intoArray(accumulator, o3 + lane);
+                    FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0;
+                    FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                    int t = 0;
+                    for (int at = index + i; t + 1 < rowCount; t += 2, at += 2 * rowStride) {
+                        ByteVector even = ByteVector.fromArray(CODES, packed, at).reinterpretAsShorts()
+                                .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                        ByteVector odd = ByteVector.fromArray(CODES, packed, at + rowStride).reinterpretAsShorts()
+                                .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                        FloatVector c = (FloatVector) even.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                        FloatVector d = (FloatVector) odd.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                        int f = 4 * t;
+                        a0 = c.fma(FloatVector.broadcast(FLOATS, factors[f]), a0);
+                        a1 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 1]), a1);
+                        a2 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 2]), a2);
+                        a3 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 3]), a3);
+                        b0 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 4]), b0);
+                        b1 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 5]), b1);
+                        b2 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 6]), b2);
+                        b3 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 7]), b3);
+                    }
+                    if (t < rowCount) {
+                        ByteVector last = ByteVector.fromArray(CODES, packed, index + i + t * rowStride)
+                                .reinterpretAsShorts().lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                        FloatVector c = (FloatVector) last.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                        int f = 4 * t;
+                        a0 = c.fma(FloatVector.broadcast(FLOATS, factors[f]), a0);
+                        a1 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 1]), a1);
+                        a2 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 2]), a2);
+                        a3 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 3]), a3);
+                    }
+                    // The loaded accumulator is the receiver: the sums are loop phis (see QuantizedVectors).
+                    FloatVector.fromArray(FLOATS, accumulator, o0 + lane).add(a0).add(b0)
+                            .intoArray(accumulator, o0 + lane);
+                    FloatVector.fromArray(FLOATS, accumulator, o1 + lane).add(a1).add(b1)
+                            .intoArray(accumulator, o1 + lane);
+                    FloatVector.fromArray(FLOATS, accumulator, o2 + lane).add(a2).add(b2)
+                            .intoArray(accumulator, o2 + lane);
+                    FloatVector.fromArray(FLOATS, accumulator, o3 + lane).add(a3).add(b3)
+                            .intoArray(accumulator, o3 + lane);
                 }
             }
-            for (; i < n; i++) {
-                int q0 = code(packed, index + i, shift, mask);
-                int q1 = code(packed, index1 + i, shift, mask);
-                int q2 = code(packed, index2 + i, shift, mask);
-                int q3 = code(packed, index3 + i, shift, mask);
-                for (int h = 0; h < 4; h++) {
-                    accumulator[o0 + h * accumulatorStride + i] += factors[4 * h] * q0 + factors[4 * h + 1] * q1
-                            + factors[4 * h + 2] * q2 + factors[4 * h + 3] * q3;
+            for (int i = bound; i < n; i++) {
+                for (int t = 0; t < rowCount; t++) {
+                    int q = code(packed, index + t * rowStride + i, shift, mask);
+                    for (int h = 0; h < 4; h++) {
+                        accumulator[o0 + h * accumulatorStride + i] += factors[4 * t + h] * q;
+                    }
                 }
             }
         }

@@ -19,15 +19,16 @@ import static org.assertj.core.api.Assertions.within;
  */
 class GroupKernelsTest {
 
-    @ParameterizedTest(name = "{0} {1} bits, width {2}, slice {3}+{4}, {5} heads")
+    @ParameterizedTest(name = "{0} {1} bits, width {2}, slice {3}+{4}, {5} heads, {6} rows")
     @CsvSource({
-            "channelwise, 4, 256, 0, 128, 4", "channelwise, 2, 256, 128, 128, 4", "cst, 4, 256, 128, 128, 4",
-            "cst, 2, 256, 0, 128, 4", "channelwise, 4, 40, 20, 20, 4", "cst, 2, 72, 36, 36, 4",
-            "channelwise, 3, 48, 16, 16, 4", "groupwise-8, 4, 64, 12, 40, 4", "channelwise, 4, 256, 0, 128, 3",
-            "cst, 8, 200, 100, 100, 4"})
-    void groupEqualsScalarPerHead(String scheme, int bits, int width, int column, int length, int heads) {
+            "channelwise, 4, 256, 0, 128, 4, 43", "channelwise, 2, 256, 128, 128, 4, 43",
+            "cst, 4, 256, 128, 128, 4, 43", "cst, 2, 256, 0, 128, 4, 43", "channelwise, 4, 40, 20, 20, 4, 43",
+            "cst, 2, 72, 36, 36, 4, 43", "channelwise, 3, 48, 16, 16, 4, 43", "groupwise-8, 4, 64, 12, 40, 4, 43",
+            "channelwise, 4, 256, 0, 128, 3, 43", "cst, 8, 200, 100, 100, 4, 43",
+            // More rows than one tile of the value kernel (64), the last tile odd-sized.
+            "cst, 2, 256, 128, 128, 4, 206", "channelwise, 4, 256, 0, 128, 4, 135"})
+    void groupEqualsScalarPerHead(String scheme, int bits, int width, int column, int length, int heads, int rows) {
         Random random = new Random(bits * 31L + width + heads);
-        int rows = 43;
         float[] values = new float[rows * width];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) random.nextGaussian() * (1 + (i % width) % 5);
@@ -42,7 +43,7 @@ class GroupKernelsTest {
         MinMaxQuantizedBlock quantized = (MinMaxQuantizedBlock) block;
         float[] queries = gaussian(random, 3 + heads * length);
         int first = 2;
-        int count = rows - 3; // 38 rows: not a multiple of four
+        int count = rows - 5; // 38 rows of 43: not a multiple of four
         int stride = count + 5;
         float[] scores = new float[heads * stride];
         quantized.dotRowsGroup(first, count, column, queries, 3, length, heads, length, scores, 0, stride);
