@@ -464,20 +464,16 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         int r = 0;
         for (; r + 4 <= rowCount; r += 4) {
             RunKernels.codeDot4x4(codes, (firstRow + r) * rowBytes, rowBytes, mask, runs, weights, length, sums);
-            // Each row's parameters decoded once for the four heads; per-column ones are in the weights already, so
-            // their scores are sum + constant (× 1, exact).
-            int p0 = (firstRow + r) * groupsPerRow + parameterGroup;
-            int p1 = p0 + groupsPerRow;
-            int p2 = p1 + groupsPerRow;
-            int p3 = p2 + groupsPerRow;
-            float step0 = perColumn ? 1f : Float.float16ToFloat(steps[p0]);
-            float step1 = perColumn ? 1f : Float.float16ToFloat(steps[p1]);
-            float step2 = perColumn ? 1f : Float.float16ToFloat(steps[p2]);
-            float step3 = perColumn ? 1f : Float.float16ToFloat(steps[p3]);
-            float minimum0 = perColumn ? 1f : Float.float16ToFloat(minimums[p0]);
-            float minimum1 = perColumn ? 1f : Float.float16ToFloat(minimums[p1]);
-            float minimum2 = perColumn ? 1f : Float.float16ToFloat(minimums[p2]);
-            float minimum3 = perColumn ? 1f : Float.float16ToFloat(minimums[p3]);
+            // Each row's parameters decoded once for the four heads.
+            int row = firstRow + r;
+            float step0 = rowStep(row, parameterGroup);
+            float step1 = rowStep(row + 1, parameterGroup);
+            float step2 = rowStep(row + 2, parameterGroup);
+            float step3 = rowStep(row + 3, parameterGroup);
+            float minimum0 = rowMinimum(row, parameterGroup);
+            float minimum1 = rowMinimum(row + 1, parameterGroup);
+            float minimum2 = rowMinimum(row + 2, parameterGroup);
+            float minimum3 = rowMinimum(row + 3, parameterGroup);
             for (int h = 0; h < GROUP_HEADS; h++) {
                 int at = outOffset + h * outStride + r;
                 float constant = constants[h];
@@ -495,13 +491,22 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
     }
 
-    /** A score from its code-space sum: {@code + Σ q·min} per column, or {@code step·sum + min·Σ weights} per row. */
+    /**
+     * A score from its code-space sum: {@code step·sum + min·Σ weights} per row; per column the parameters are in the
+     * weights and the constant already, and {@link #rowStep}/{@link #rowMinimum} are 1 (exact: sum + constant).
+     */
     private float groupScore(int row, int parameterGroup, float codeSum, float constant) {
-        if (perColumn) {
-            return codeSum + constant;
-        }
-        int parameter = row * groupsPerRow + parameterGroup;
-        return Float.float16ToFloat(steps[parameter]) * codeSum + Float.float16ToFloat(minimums[parameter]) * constant;
+        return rowStep(row, parameterGroup) * codeSum + rowMinimum(row, parameterGroup) * constant;
+    }
+
+    /** Row {@code row}'s step in parameter group {@code parameterGroup}, or 1 where parameters are per column. */
+    private float rowStep(int row, int parameterGroup) {
+        return perColumn ? 1f : Float.float16ToFloat(steps[row * groupsPerRow + parameterGroup]);
+    }
+
+    /** Row {@code row}'s minimum in parameter group {@code parameterGroup}, or 1 where parameters are per column. */
+    private float rowMinimum(int row, int parameterGroup) {
+        return perColumn ? 1f : Float.float16ToFloat(minimums[row * groupsPerRow + parameterGroup]);
     }
 
     /**
@@ -534,9 +539,8 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             int tile = Math.min(TILE_ROWS, rowCount - r);
             for (int k = 0; k < tile; k++) {
                 // Per-column parameters apply after the sum; per-row ones are decoded once for the four heads.
-                int parameter = (firstRow + r + k) * groupsPerRow + parameterGroup;
-                float step = perColumn ? 1f : Float.float16ToFloat(steps[parameter]);
-                float minimum = perColumn ? 1f : Float.float16ToFloat(minimums[parameter]);
+                float step = rowStep(firstRow + r + k, parameterGroup);
+                float minimum = rowMinimum(firstRow + r + k, parameterGroup);
                 for (int h = 0; h < GROUP_HEADS; h++) {
                     float weight = weights[weightsOffset + h * weightsStride + r + k];
                     factors[GROUP_HEADS * k + h] = weight * step;

@@ -423,10 +423,10 @@ final class RunKernels {
     }
 
     /**
-     * {@link #codeDot4} for four rows against four weight vectors (one per query head of a GQA group), over the
-     * {@link PlaneRuns runs} of a head slice: each row's codes are unpacked once for the four heads, and the sums
-     * stay in registers across the runs, so a slice that spans two code planes still costs one lane reduction per
-     * (head, row). Row k's codes of run j start at {@code rowIndex + k · rowStride + runs.offset(j)}; head h's weights
+     * {@link #codeDot4} for four rows against four weight vectors (one per query head of a GQA group), over a head
+     * slice's {@link PlaneRuns runs}: one loop over their whole loads (chunks), then their tails. Each row's codes are
+     * unpacked once for the four heads; the sixteen sums stay in registers across the planes and fold into one vector
+     * at the end. Row k's codes of run j start at {@code rowIndex + k · rowStride + runs.offset(j)}; head h's weights
      * for it at {@code weights[runs.weightOffset(j) + h · weightStride ..]}. {@code sums[4·h + k]} receives head h's
      * sum over row k.
      */
