@@ -90,7 +90,9 @@ public class GroupKernelsBenchmark {
     private MinMaxQuantizedBlock quantize(Providers<KvQuantizer> quantizers, String scheme, float[] matrix,
                                           float[] scales) {
         SpecOptions options = quantizers.resolve(Spec.parse(scheme));
-        return (MinMaxQuantizedBlock) quantizers.find(scheme).quantize(matrix, 0, ROWS, WIDTH, bits, scales, options);
+        // Laid out per KV head, as the caches quantize their blocks.
+        return (MinMaxQuantizedBlock) quantizers.find(scheme).quantize(matrix, 0, ROWS, WIDTH, bits, scales, options,
+                HEAD_DIMENSION);
     }
 
     /** Scores of four query heads against every row, for each KV head's slice. */

@@ -19,6 +19,16 @@ public interface KvQuantizer extends NamedProvider {
                             SpecOptions options);
 
     /**
+     * {@link #quantize(float[], int, int, int, int, float[], SpecOptions)} for a reader that reads the rows in slices
+     * of {@code sliceWidth} columns (a cache: one KV head's channels), which a scheme may store slice by slice so
+     * that each slice's rows are contiguous. The default ignores the hint.
+     */
+    default QuantizedBlock quantize(float[] values, int offset, int rows, int width, int bits, float[] channelScales,
+                                    SpecOptions options, int sliceWidth) {
+        return quantize(values, offset, rows, width, bits, channelScales, options);
+    }
+
+    /**
      * The per-column scales this scheme would use for these rows (CST: sqrt(max|x|) per column), or null when it uses
      * none; a cache computes them once over every token and passes them to each block it quantizes.
      */

@@ -142,7 +142,7 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
             int keyTokens = bufferKeys.count() / residual * residual;
             for (int start = 0; start < keyTokens; start += tokenGroup) {
                 keys[layer].add(keyQuantizer.quantize(bufferKeys.floats(start, tokenGroup), 0, tokenGroup, width,
-                        bits, null, keyOptions));
+                        bits, null, keyOptions, dimension));
             }
             if (keyTokens > 0) {
                 bufferKeys.dropFirst(keyTokens);
@@ -151,7 +151,7 @@ final class KiviKvCache extends BufferedKvCache implements ViewableCache {
             int valueTokens = bufferValues.count() - residual;
             if (valueTokens > 0) {
                 values[layer].add(valueQuantizer.quantize(bufferValues.floats(0, valueTokens), 0, valueTokens, width,
-                        bits, null, valueOptions));
+                        bits, null, valueOptions, dimension));
                 bufferValues.dropFirst(valueTokens);
             }
         }

@@ -400,7 +400,8 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
 
     private QuantizedBlock quantize(KvQuantizer quantizer, SpecOptions options, float[] matrix, int firstRow,
                                     int rows, int bits, float[] scales) {
-        return rows == 0 ? null : quantizer.quantize(matrix, firstRow * width, rows, width, bits, scales, options);
+        return rows == 0 ? null : quantizer.quantize(matrix, firstRow * width, rows, width, bits, scales, options,
+                dimension);
     }
 
     @Override

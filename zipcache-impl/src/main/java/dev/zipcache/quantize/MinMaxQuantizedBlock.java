@@ -23,8 +23,16 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     private final int width;
     private final int bits;
     private final int mask;
-    /** Bytes per row, which is also the width of a plane for the planar layouts (2, 4, 8 bits). */
-    private final int rowBytes;
+    /**
+     * Columns per segment. Codes are packed segment by segment, and each segment's rows are stored together
+     * ({@link dev.zipcache.quantize the package description}): a reader of one KV head's channels streams one
+     * contiguous region instead of a strided part of every row.
+     */
+    private final int segment;
+    /** Bytes of one row's segment, which is also the width of a plane for the planar layouts (2, 4, 8 bits). */
+    private final int segmentBytes;
+    /** Bytes of one segment over all rows: segment {@code s}'s codes start at {@code s · segmentStride}. */
+    private final int segmentStride;
     private final boolean planar;
     private final byte[] codes;
     /** True: one (min, step) per column, shared by all rows. False: per row and run of {@link #group} columns. */
@@ -37,15 +45,21 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     private final short[] channelScales;
 
     /**
-     * @param group 0 for per-column parameters, else the run length of per-row parameters
+     * @param segment columns per segment of the code layout; it divides {@code width}
+     * @param group   0 for per-column parameters, else the run length of per-row parameters
      */
-    MinMaxQuantizedBlock(int rows, int width, int bits, byte[] codes, int group, short[] minimums, short[] steps,
-                         short[] channelScales) {
+    MinMaxQuantizedBlock(int rows, int width, int segment, int bits, byte[] codes, int group, short[] minimums,
+                         short[] steps, short[] channelScales) {
+        if (segment <= 0 || width % segment != 0) {
+            throw new IllegalArgumentException("a segment of " + segment + " columns does not divide " + width);
+        }
         this.rows = rows;
         this.width = width;
         this.bits = MinMaxQuantization.checkBits(bits);
         this.mask = MinMaxQuantization.maxCode(bits);
-        this.rowBytes = CodePacking.rowBytes(width, bits);
+        this.segment = segment;
+        this.segmentBytes = CodePacking.rowBytes(segment, bits);
+        this.segmentStride = rows * segmentBytes;
         this.planar = CodePacking.isPlanar(bits);
         this.codes = codes;
         this.perColumn = group == 0;
@@ -55,7 +69,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         this.steps = steps;
         this.channelScales = channelScales;
         int parameters = perColumn ? width : rows * groupsPerRow;
-        if (codes.length != rows * rowBytes || minimums.length != parameters || steps.length != parameters
+        if (codes.length != (width / segment) * segmentStride || minimums.length != parameters || steps.length != parameters
                 || (channelScales != null && channelScales.length != width)) {
             throw new IllegalArgumentException("inconsistent block arrays for " + rows + " × " + width);
         }
@@ -118,7 +132,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     public int code(int row, int column) {
         Objects.checkIndex(row, rows);
         Objects.checkIndex(column, width);
-        return CodePacking.codeAt(codes, row * rowBytes, rowBytes, bits, column);
+        return codeAt(row, column);
     }
 
     @Override
@@ -128,13 +142,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             dequantizeUnchecked(row, column, out, outOffset, length);
             return;
         }
-        int rowOffset = row * rowBytes;
         int end = column + length;
         for (int c = column; c < end; ) {
-            int plane = c / rowBytes;
-            int runEnd = Math.min(end, runEnd(c, plane));
-            int index = rowOffset + c - plane * rowBytes;
-            int shift = plane * bits;
+            int runEnd = parameterRunEnd(c, end);
+            int index = codeIndex(row, c);
+            int shift = codeShift(c);
             int outIndex = outOffset + c - column;
             int n = runEnd - c;
             if (perColumn) {
@@ -156,11 +168,10 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     }
 
     private void dequantizeUnchecked(int row, int column, float[] out, int outOffset, int length) {
-        int rowOffset = row * rowBytes;
         for (int i = 0; i < length; i++) {
             int c = column + i;
             int index = parameterIndex(row, c);
-            float value = MinMaxQuantization.dequantize(CodePacking.codeAt(codes, rowOffset, rowBytes, bits, c),
+            float value = MinMaxQuantization.dequantize(codeAt(row, c),
                     Float.float16ToFloat(minimums[index]), Float.float16ToFloat(steps[index]));
             out[outOffset + i] = channelScales == null ? value : value * Float.float16ToFloat(channelScales[c]);
         }
@@ -172,14 +183,12 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         if (!planar) {
             return dotUnchecked(row, column, query, queryOffset, length);
         }
-        int rowOffset = row * rowBytes;
         int end = column + length;
         float sum = 0f;
         for (int c = column; c < end; ) {
-            int plane = c / rowBytes;
-            int runEnd = Math.min(end, runEnd(c, plane));
-            int index = rowOffset + c - plane * rowBytes;
-            int shift = plane * bits;
+            int runEnd = parameterRunEnd(c, end);
+            int index = codeIndex(row, c);
+            int shift = codeShift(c);
             int queryIndex = queryOffset + c - column;
             int n = runEnd - c;
             if (perColumn) {
@@ -205,13 +214,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             addWeightedUnchecked(row, column, weight, out, outOffset, length);
             return;
         }
-        int rowOffset = row * rowBytes;
         int end = column + length;
         for (int c = column; c < end; ) {
-            int plane = c / rowBytes;
-            int runEnd = Math.min(end, runEnd(c, plane));
-            int index = rowOffset + c - plane * rowBytes;
-            int shift = plane * bits;
+            int runEnd = parameterRunEnd(c, end);
+            int index = codeIndex(row, c);
+            int shift = codeShift(c);
             int outIndex = outOffset + c - column;
             int n = runEnd - c;
             if (perColumn) {
@@ -380,10 +387,10 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                     factors[4 * g + 2] = w2 * Float.float16ToFloat(steps[p2]);
                     factors[4 * g + 3] = w3 * Float.float16ToFloat(steps[p3]);
                 }
-                int plane = column / rowBytes;
-                int index = (firstRow + r) * rowBytes + column - plane * rowBytes;
-                RunKernels.codeAccumulate4Grouped(codes, index, index + rowBytes, index + 2 * rowBytes,
-                        index + 3 * rowBytes, plane * bits, mask, factors, column, group, accumulator, 0, length);
+                int index = codeIndex(firstRow + r, column);
+                RunKernels.codeAccumulate4Grouped(codes, index, index + segmentBytes, index + 2 * segmentBytes,
+                        index + 3 * segmentBytes, codeShift(column), mask, factors, column, group, accumulator, 0,
+                        length);
             }
         }
         for (; r < rowCount; r++) {
@@ -460,10 +467,12 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
         int parameterGroup = perColumn ? 0 : column / group;
         float[] sums = scratch.groupSums();
-        PlaneRuns runs = scratch.planeRuns().split(column, length, rowBytes, bits);
+        PlaneRuns runs = scratch.planeRuns().split(column % segment, length, segmentBytes, bits);
+        int segmentStart = (column / segment) * segmentStride;
         int r = 0;
         for (; r + 4 <= rowCount; r += 4) {
-            RunKernels.codeDot4x4(codes, (firstRow + r) * rowBytes, rowBytes, mask, runs, weights, length, sums);
+            RunKernels.codeDot4x4(codes, segmentStart + (firstRow + r) * segmentBytes, segmentBytes, mask, runs,
+                    weights, length, sums);
             // Each row's parameters decoded once for the four heads.
             int row = firstRow + r;
             float step0 = rowStep(row, parameterGroup);
@@ -534,7 +543,8 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         java.util.Arrays.fill(offsetSums, 0, GROUP_HEADS, 0f);
         float[] factors = scratch.factors(GROUP_HEADS * TILE_ROWS);
         int parameterGroup = perColumn ? 0 : column / group;
-        PlaneRuns runs = scratch.planeRuns().split(column, length, rowBytes, bits);
+        PlaneRuns runs = scratch.planeRuns().split(column % segment, length, segmentBytes, bits);
+        int segmentStart = (column / segment) * segmentStride;
         for (int r = 0; r < rowCount; r += TILE_ROWS) {
             int tile = Math.min(TILE_ROWS, rowCount - r);
             for (int k = 0; k < tile; k++) {
@@ -547,8 +557,8 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                     offsetSums[h] += weight * minimum;
                 }
             }
-            RunKernels.codeAccumulateRows4(codes, (firstRow + r) * rowBytes, rowBytes, tile, mask, runs, factors,
-                    accumulator, length);
+            RunKernels.codeAccumulateRows4(codes, segmentStart + (firstRow + r) * segmentBytes, segmentBytes, tile,
+                    mask, runs, factors, accumulator, length);
         }
         for (int h = 0; h < GROUP_HEADS; h++) {
             int target = outOffset + h * outStride;
@@ -562,43 +572,41 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
     }
 
-    /** Whether the four-head kernels apply: packed planes, one parameter run, four rows or more. */
+    /** Whether the four-head kernels apply: packed planes, one segment, one parameter run, four rows or more. */
     private boolean groupKernel(int heads, int column, int length, int rowCount) {
         return heads == GROUP_HEADS && planar && length > 0 && rowCount >= 4
+                && column / segment == (column + length - 1) / segment
                 && (perColumn || column / group == (column + length - 1) / group);
     }
 
-    /** Whether a slice's codes lie in one plane: one contiguous run of bytes per row at one bit position. */
+    /** Whether a slice's codes lie in one plane of one segment: a contiguous run of bytes per row at one shift. */
     private boolean onePlane(int column, int length) {
-        return column / rowBytes == (column + length - 1) / rowBytes;
+        return runEnd(column, column + length) == column + length;
     }
 
     /** {@link #codeDot} of four consecutive rows over a one-plane run, into {@code sums[0..3]}. */
     private void codeDot4(int row, int column, float[] weights, int weightsOffset, int length, float[] sums) {
-        int plane = column / rowBytes;
-        int index = row * rowBytes + column - plane * rowBytes;
-        RunKernels.codeDot4(codes, index, index + rowBytes, index + 2 * rowBytes, index + 3 * rowBytes,
-                plane * bits, mask, weights, weightsOffset, length, sums);
+        int index = codeIndex(row, column);
+        RunKernels.codeDot4(codes, index, index + segmentBytes, index + 2 * segmentBytes, index + 3 * segmentBytes,
+                codeShift(column), mask, weights, weightsOffset, length, sums);
     }
 
     /** {@link #codeAccumulate} of four consecutive rows over a one-plane run. */
     private void codeAccumulate4(int row, int column, float a0, float a1, float a2, float a3, float[] accumulator,
                                  int accumulatorOffset, int length) {
-        int plane = column / rowBytes;
-        int index = row * rowBytes + column - plane * rowBytes;
-        RunKernels.codeAccumulate4(codes, index, index + rowBytes, index + 2 * rowBytes, index + 3 * rowBytes,
-                plane * bits, mask, a0, a1, a2, a3, accumulator, accumulatorOffset, length);
+        int index = codeIndex(row, column);
+        RunKernels.codeAccumulate4(codes, index, index + segmentBytes, index + 2 * segmentBytes,
+                index + 3 * segmentBytes, codeShift(column), mask, a0, a1, a2, a3, accumulator, accumulatorOffset,
+                length);
     }
 
-    /** Σ code·weights[weightsOffset ..] over a row's columns {@code [column, column + length)}, plane by plane. */
+    /** Σ code·weights[weightsOffset ..] over a row's columns {@code [column, column + length)}, run by run. */
     private float codeDot(int row, int column, float[] weights, int weightsOffset, int length) {
-        int rowOffset = row * rowBytes;
         int end = column + length;
         float sum = 0f;
         for (int c = column; c < end; ) {
-            int plane = c / rowBytes;
-            int runEnd = Math.min(end, (plane + 1) * rowBytes);
-            sum += RunKernels.codeDot(codes, rowOffset + c - plane * rowBytes, plane * bits, mask, weights,
+            int runEnd = runEnd(c, end);
+            sum += RunKernels.codeDot(codes, codeIndex(row, c), codeShift(c), mask, weights,
                     weightsOffset + c - column, runEnd - c);
             c = runEnd;
         }
@@ -608,12 +616,10 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     /** accumulator[accumulatorOffset ..] += a·codes over a row's columns {@code [column, column + length)}. */
     private void codeAccumulate(int row, int column, float a, float[] accumulator, int accumulatorOffset,
                                 int length) {
-        int rowOffset = row * rowBytes;
         int end = column + length;
         for (int c = column; c < end; ) {
-            int plane = c / rowBytes;
-            int runEnd = Math.min(end, (plane + 1) * rowBytes);
-            RunKernels.codeAccumulate(codes, rowOffset + c - plane * rowBytes, plane * bits, mask, a, accumulator,
+            int runEnd = runEnd(c, end);
+            RunKernels.codeAccumulate(codes, codeIndex(row, c), codeShift(c), mask, a, accumulator,
                     accumulatorOffset + c - column, runEnd - c);
             c = runEnd;
         }
@@ -688,12 +694,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     }
 
     private float dotUnchecked(int row, int column, float[] query, int queryOffset, int length) {
-        int rowOffset = row * rowBytes;
         int end = column + length;
         float sum = 0f;
         if (perColumn) {
             for (int c = column; c < end; c++) {
-                float value = codeAt(rowOffset, c) * Float.float16ToFloat(steps[c]) + Float.float16ToFloat(minimums[c]);
+                float value = codeAt(row, c) * Float.float16ToFloat(steps[c]) + Float.float16ToFloat(minimums[c]);
                 sum += query[queryOffset + c - column] * value;
             }
             return sum;
@@ -704,7 +709,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             float querySum = 0f;
             for (int k = c; k < runEnd; k++) {
                 float q = query[queryOffset + k - column] * scale(k);
-                codeSum += codeAt(rowOffset, k) * q;
+                codeSum += codeAt(row, k) * q;
                 querySum += q;
             }
             int parameter = row * groupsPerRow + c / group;
@@ -715,11 +720,10 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     }
 
     private void addWeightedUnchecked(int row, int column, float weight, float[] out, int outOffset, int length) {
-        int rowOffset = row * rowBytes;
         int end = column + length;
         if (perColumn) {
             for (int c = column; c < end; c++) {
-                float value = codeAt(rowOffset, c) * Float.float16ToFloat(steps[c]) + Float.float16ToFloat(minimums[c]);
+                float value = codeAt(row, c) * Float.float16ToFloat(steps[c]) + Float.float16ToFloat(minimums[c]);
                 out[outOffset + c - column] += weight * value;
             }
             return;
@@ -730,24 +734,49 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             float a = weight * Float.float16ToFloat(steps[parameter]);
             float b = weight * Float.float16ToFloat(minimums[parameter]);
             for (int k = c; k < runEnd; k++) {
-                out[outOffset + k - column] += (a * codeAt(rowOffset, k) + b) * scale(k);
+                out[outOffset + k - column] += (a * codeAt(row, k) + b) * scale(k);
             }
             c = runEnd;
         }
     }
 
-    /** End of the run from column {@code c}: where its plane ends or, for per-row parameters, its group. */
-    private int runEnd(int c, int plane) {
-        int planeEnd = (plane + 1) * rowBytes;
-        return perColumn ? planeEnd : Math.min(planeEnd, (c / group + 1) * group);
+    /**
+     * End of the run of contiguous codes from column {@code c}, at most {@code end}: where its plane or its segment
+     * ends (the last plane of a segment whose codes the planes do not divide is partly empty).
+     */
+    private int runEnd(int c, int end) {
+        int segmentStart = c - c % segment;
+        int planeEnd = segmentStart + ((c - segmentStart) / segmentBytes + 1) * segmentBytes;
+        return Math.min(end, Math.min(planeEnd, segmentStart + segment));
+    }
+
+    /** {@link #runEnd}, also ending where a run of per-row parameters does. */
+    private int parameterRunEnd(int c, int end) {
+        int runEnd = runEnd(c, end);
+        return perColumn ? runEnd : Math.min(runEnd, (c / group + 1) * group);
+    }
+
+    /** Index of the byte that holds the planar code of {@code [row, column]}. */
+    private int codeIndex(int row, int column) {
+        return segmentRowOffset(row, column) + column % segment % segmentBytes;
+    }
+
+    /** Right shift that brings the planar code of {@code column} to the low bits of its byte. */
+    private int codeShift(int column) {
+        return column % segment / segmentBytes * bits;
+    }
+
+    /** Where row {@code row}'s packed codes of the segment holding {@code column} start. */
+    private int segmentRowOffset(int row, int column) {
+        return column / segment * segmentStride + row * segmentBytes;
     }
 
     private int parameterIndex(int row, int column) {
         return perColumn ? column : row * groupsPerRow + column / group;
     }
 
-    private int codeAt(int rowOffset, int column) {
-        return CodePacking.codeAt(codes, rowOffset, rowBytes, bits, column);
+    private int codeAt(int row, int column) {
+        return CodePacking.codeAt(codes, segmentRowOffset(row, column), segmentBytes, bits, column % segment);
     }
 
     private float scale(int column) {

@@ -65,8 +65,26 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
     @Override
     public final MinMaxQuantizedBlock quantize(float[] values, int offset, int rows, int width, int bits,
                                                float[] channelScales, SpecOptions options) {
+        return quantize(values, offset, rows, width, bits, channelScales, options, width);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The codes of each slice of {@code sliceWidth} columns are stored together when it divides {@code width} and
+     * is a multiple of 8 (so each slice's codes fill whole bytes at every bit count and the block keeps exactly
+     * {@code ceil(width · bits / 8)} bytes per row); otherwise the block is one slice.
+     *
+     * @return a {@link MinMaxQuantizedBlock}
+     * @throws IllegalArgumentException for bad bits, shapes, scales or options, or values that do not fit fp16
+     *                                  parameters
+     */
+    @Override
+    public final MinMaxQuantizedBlock quantize(float[] values, int offset, int rows, int width, int bits,
+                                               float[] channelScales, SpecOptions options, int sliceWidth) {
         MinMaxQuantization.checkBits(bits);
         checkBlock(values, offset, rows, width);
+        int segment = sliceWidth > 0 && width % sliceWidth == 0 && sliceWidth % Byte.SIZE == 0 ? sliceWidth : width;
         SpecOptions resolved = resolve(options);
         int group = group(width, resolved);
         short[] scales = channelScales != null ? roundScales(channelScales, width, group)
@@ -83,8 +101,7 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
         // the whole block once per column, and a re-compression quantizes every token of a long context.
         float[] row = new float[width];
         int[] codes = new int[width];
-        int rowBytes = CodePacking.rowBytes(width, bits);
-        byte[] packed = new byte[rows * rowBytes];
+        byte[] packed = new byte[rows * (width / segment) * CodePacking.rowBytes(segment, bits)];
         int maxCode = MinMaxQuantization.maxCode(bits);
         short[] minimums;
         short[] steps;
@@ -108,7 +125,7 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
             for (int r = 0; r < rows; r++) {
                 EncodeKernels.encodeColumns(scaledRow(values, offset + r * width, scaleValues, row), lowest, highest,
                         maxCode, codes, width);
-                CodePacking.packRow(codes, 0, width, bits, packed, r * rowBytes);
+                packRow(codes, r, rows, width, segment, bits, packed);
             }
         } else {
             int groupsPerRow = Math.ceilDiv(width, group);
@@ -127,10 +144,18 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
                     minimums[r * groupsPerRow + g] = parameters.minimumBits();
                     steps[r * groupsPerRow + g] = parameters.stepBits();
                 }
-                CodePacking.packRow(codes, 0, width, bits, packed, r * rowBytes);
+                packRow(codes, r, rows, width, segment, bits, packed);
             }
         }
-        return new MinMaxQuantizedBlock(rows, width, bits, packed, group, minimums, steps, scales);
+        return new MinMaxQuantizedBlock(rows, width, segment, bits, packed, group, minimums, steps, scales);
+    }
+
+    /** Packs row {@code row}'s codes segment by segment, each into its segment's region of the block. */
+    private static void packRow(int[] codes, int row, int rows, int width, int segment, int bits, byte[] packed) {
+        int segmentBytes = CodePacking.rowBytes(segment, bits);
+        for (int first = 0; first < width; first += segment) {
+            CodePacking.packRow(codes, first, segment, bits, packed, (first / segment * rows + row) * segmentBytes);
+        }
     }
 
     /**

@@ -1,8 +1,8 @@
 package dev.zipcache.quantize;
 
 /**
- * The runs of contiguous codes that a slice {@code [column, column + length)} of a planar packed row covers. With
- * b-bit codes, a row of w channels takes {@code rowBytes = w·b/8} bytes: channel c sits in plane
+ * The runs of contiguous codes that a slice {@code [column, column + length)} of a planar packed row (a block's
+ * segment of one row) covers. With b-bit codes, a row of w channels takes {@code rowBytes = w·b/8} bytes: channel c sits in plane
  * {@code c / rowBytes}, at bit {@code plane · b} of byte {@code c mod rowBytes}. A slice therefore crosses into the
  * next plane at every multiple of {@code rowBytes}; a 2-bit head slice of 128 channels, for one, may span two.
  *

@@ -18,6 +18,8 @@ import static org.assertj.core.api.Assertions.within;
  */
 class BatchedKernelsTest {
 
+    static final int[] SLICE_WIDTHS = {0, 8, 128};
+
     @ParameterizedTest(name = "{0} {1} bits, width {2}, slice {3}+{4}")
     @CsvSource({
             "channelwise, 4, 32, 8, 8", "channelwise, 2, 1024, 128, 128", "channelwise, 3, 48, 16, 16",
@@ -36,35 +38,40 @@ class BatchedKernelsTest {
         String spec = scheme.equals("groupwise") ? "groupwise:group=" + length
                 : scheme.startsWith("groupwise-") ? "groupwise:group=" + scheme.substring("groupwise-".length())
                 : scheme;
-        QuantizedBlock block = quantizers.find(Spec.parse(spec).name()).quantize(values, 0, rows, width, bits, null,
-                quantizers.resolve(Spec.parse(spec)));
-        float[] query = new float[length + 3];
-        float[] weights = new float[rows + 2];
-        for (int i = 0; i < query.length; i++) {
-            query[i] = (float) random.nextGaussian();
-        }
-        double weightSum = 0;
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = random.nextFloat();
-            weightSum += weights[i];
-        }
-        float[] batched = new float[rows];
-        block.dotRows(5, rows - 5, column, query, 3, length, batched, 0);
-        float[] summedBatched = new float[length];
-        float[] summedSingly = new float[length];
-        block.addWeightedRows(5, rows - 5, column, weights, 2, summedBatched, 0, length);
-        double magnitude = 0;
-        for (int i = 0; i < length; i++) {
-            magnitude += Math.abs(query[3 + i]);
-        }
-        for (int r = 5; r < rows; r++) {
-            float single = block.dot(r, column, query, 3, length);
-            // Folding the parameters reorders float sums: error ~ ε·length·Σ|q|·max|x̂|, with |x̂| ≲ 20 here.
-            assertThat(batched[r - 5]).as("row %d", r).isCloseTo(single, within((float) (1e-5 * length * magnitude)));
-            block.addWeighted(r, column, weights[2 + r - 5], summedSingly, 0, length);
-        }
-        for (int i = 0; i < length; i++) {
-            assertThat(summedBatched[i]).isCloseTo(summedSingly[i], within((float) (1e-5 * rows * weightSum * 20)));
+        // One segment, and the layout for slices of 8 and 128 channels (where they divide the width).
+        for (int sliceWidth : SLICE_WIDTHS) {
+            QuantizedBlock block = quantizers.find(Spec.parse(spec).name()).quantize(values, 0, rows, width, bits, null,
+                    quantizers.resolve(Spec.parse(spec)), sliceWidth);
+            float[] query = new float[length + 3];
+            float[] weights = new float[rows + 2];
+            for (int i = 0; i < query.length; i++) {
+                query[i] = (float) random.nextGaussian();
+            }
+            double weightSum = 0;
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = random.nextFloat();
+                weightSum += weights[i];
+            }
+            float[] batched = new float[rows];
+            block.dotRows(5, rows - 5, column, query, 3, length, batched, 0);
+            float[] summedBatched = new float[length];
+            float[] summedSingly = new float[length];
+            block.addWeightedRows(5, rows - 5, column, weights, 2, summedBatched, 0, length);
+            double magnitude = 0;
+            for (int i = 0; i < length; i++) {
+                magnitude += Math.abs(query[3 + i]);
+            }
+            for (int r = 5; r < rows; r++) {
+                float single = block.dot(r, column, query, 3, length);
+                // Folding the parameters reorders float sums: error ~ ε·length·Σ|q|·max|x̂|, with |x̂| ≲ 20 here.
+                assertThat(batched[r - 5]).as("slices of %d, row %d", sliceWidth, r)
+                        .isCloseTo(single, within((float) (1e-5 * length * magnitude)));
+                block.addWeighted(r, column, weights[2 + r - 5], summedSingly, 0, length);
+            }
+            for (int i = 0; i < length; i++) {
+                assertThat(summedBatched[i]).as("slices of %d, channel %d", sliceWidth, i)
+                        .isCloseTo(summedSingly[i], within((float) (1e-5 * rows * weightSum * 20)));
+            }
         }
     }
 }

@@ -38,38 +38,40 @@ class GroupKernelsTest {
                 : scheme;
         float[] scales = scheme.equals("cst") ? quantizers.find("cst").channelScales(values, 0, rows, width,
                 quantizers.resolve(Spec.parse(spec))) : null;
-        QuantizedBlock block = quantizers.find(Spec.parse(spec).name()).quantize(values, 0, rows, width, bits, scales,
-                quantizers.resolve(Spec.parse(spec)));
-        MinMaxQuantizedBlock quantized = (MinMaxQuantizedBlock) block;
-        float[] queries = gaussian(random, 3 + heads * length);
-        int first = 2;
-        int count = rows - 5; // 38 rows of 43: not a multiple of four
-        int stride = count + 5;
-        float[] scores = new float[heads * stride];
-        quantized.dotRowsGroup(first, count, column, queries, 3, length, heads, length, scores, 0, stride);
-        float[] weights = new float[heads * stride];
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = random.nextFloat();
-        }
-        float[] summed = new float[2 + heads * length];
-        quantized.addWeightedRowsGroup(first, count, column, weights, 0, stride, heads, summed, 2, length, length);
-        for (int h = 0; h < heads; h++) {
-            double magnitude = 0;
-            for (int i = 0; i < length; i++) {
-                magnitude += Math.abs(queries[3 + h * length + i]);
+        for (int sliceWidth : BatchedKernelsTest.SLICE_WIDTHS) {
+            QuantizedBlock block = quantizers.find(Spec.parse(spec).name()).quantize(values, 0, rows, width, bits,
+                    scales, quantizers.resolve(Spec.parse(spec)), sliceWidth);
+            MinMaxQuantizedBlock quantized = (MinMaxQuantizedBlock) block;
+            float[] queries = gaussian(random, 3 + heads * length);
+            int first = 2;
+            int count = rows - 5; // 38 rows of 43: not a multiple of four
+            int stride = count + 5;
+            float[] scores = new float[heads * stride];
+            quantized.dotRowsGroup(first, count, column, queries, 3, length, heads, length, scores, 0, stride);
+            float[] weights = new float[heads * stride];
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = random.nextFloat();
             }
-            float[] expected = new float[length];
-            double weightSum = 0;
-            for (int r = 0; r < count; r++) {
-                float single = quantized.dotScalar(first + r, column, queries, 3 + h * length, length);
-                assertThat(scores[h * stride + r]).as("head %d row %d", h, r)
-                        .isCloseTo(single, within((float) (1e-5 * length * magnitude)));
-                quantized.addWeightedScalar(first + r, column, weights[h * stride + r], expected, 0, length);
-                weightSum += weights[h * stride + r];
-            }
-            for (int i = 0; i < length; i++) {
-                assertThat(summed[2 + h * length + i]).as("head %d channel %d", h, i)
-                        .isCloseTo(expected[i], within((float) (1e-5 * count * weightSum * 20)));
+            float[] summed = new float[2 + heads * length];
+            quantized.addWeightedRowsGroup(first, count, column, weights, 0, stride, heads, summed, 2, length, length);
+            for (int h = 0; h < heads; h++) {
+                double magnitude = 0;
+                for (int i = 0; i < length; i++) {
+                    magnitude += Math.abs(queries[3 + h * length + i]);
+                }
+                float[] expected = new float[length];
+                double weightSum = 0;
+                for (int r = 0; r < count; r++) {
+                    float single = quantized.dotScalar(first + r, column, queries, 3 + h * length, length);
+                    assertThat(scores[h * stride + r]).as("slices of %d, head %d row %d", sliceWidth, h, r)
+                            .isCloseTo(single, within((float) (1e-5 * length * magnitude)));
+                    quantized.addWeightedScalar(first + r, column, weights[h * stride + r], expected, 0, length);
+                    weightSum += weights[h * stride + r];
+                }
+                for (int i = 0; i < length; i++) {
+                    assertThat(summed[2 + h * length + i]).as("slices of %d, head %d channel %d", sliceWidth, h, i)
+                            .isCloseTo(expected[i], within((float) (1e-5 * count * weightSum * 20)));
+                }
             }
         }
     }

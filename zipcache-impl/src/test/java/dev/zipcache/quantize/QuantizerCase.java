@@ -7,27 +7,42 @@ import dev.zipcache.spi.SpecOptions;
 
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
-/** One scheme with its options, found through the registry as a cache would, and random data to feed it. */
-record QuantizerCase(String spec, KvQuantizer quantizer, SpecOptions options) {
+/**
+ * One scheme with its options, found through the registry as a cache would, the slice width its blocks are laid out
+ * for (0: one segment, as {@code quantize} without a slice width gives), and random data to feed it.
+ */
+record QuantizerCase(String spec, KvQuantizer quantizer, SpecOptions options, int sliceWidth) {
+
+    /**
+     * Slice widths of the segmented layout: 8 (stories260K's heads) cuts every width that 8 divides into many
+     * segments, so random slices cross segment and plane boundaries together; 64 is a real model's head.
+     */
+    private static final int[] SLICE_WIDTHS = {0, 8, 64};
 
     static final int[] BITS = {2, 3, 4, 8};
 
-    /** Every scheme, with group sizes that divide, do not divide, and exceed awkward widths. */
+    /**
+     * Every scheme, with group sizes that divide, do not divide, and exceed awkward widths, in each layout of
+     * {@link #SLICE_WIDTHS}.
+     */
     static List<QuantizerCase> all() {
         Providers<KvQuantizer> quantizers = Providers.quantizers();
         return Stream.of("tokenwise", "channelwise", "groupwise", "groupwise:group=5", "groupwise:group=8",
                         "cst", "cst:normalizer=max-abs")
-                .map(text -> {
+                .flatMap(text -> IntStream.of(SLICE_WIDTHS).mapToObj(sliceWidth -> {
                     Spec spec = Spec.parse(text);
-                    return new QuantizerCase(text, quantizers.find(spec.name()), quantizers.resolve(spec));
-                })
+                    return new QuantizerCase(text, quantizers.find(spec.name()), quantizers.resolve(spec), sliceWidth);
+                }))
                 .toList();
     }
 
     MinMaxQuantizedBlock quantize(float[] values, int rows, int width, int bits) {
-        return (MinMaxQuantizedBlock) quantizer.quantize(values, 0, rows, width, bits, null, options);
+        return (MinMaxQuantizedBlock) (sliceWidth == 0
+                ? quantizer.quantize(values, 0, rows, width, bits, null, options)
+                : quantizer.quantize(values, 0, rows, width, bits, null, options, sliceWidth));
     }
 
     /** Gaussian values with a few channels scaled up, as outlier channels in real keys and values. */
@@ -45,6 +60,6 @@ record QuantizerCase(String spec, KvQuantizer quantizer, SpecOptions options) {
 
     @Override
     public String toString() {
-        return spec;
+        return sliceWidth == 0 ? spec : spec + " in slices of " + sliceWidth;
     }
 }
