@@ -26,7 +26,9 @@ class GroupKernelsTest {
             "cst, 2, 72, 36, 36, 4, 43", "channelwise, 3, 48, 16, 16, 4, 43", "groupwise-8, 4, 64, 12, 40, 4, 43",
             "channelwise, 4, 256, 0, 128, 3, 43", "cst, 8, 200, 100, 100, 4, 43",
             // More rows than one tile of the value kernel (64), the last tile odd-sized.
-            "cst, 2, 256, 128, 128, 4, 206", "channelwise, 4, 256, 0, 128, 4, 135"})
+            "cst, 2, 256, 128, 128, 4, 206", "channelwise, 4, 256, 0, 128, 4, 135",
+            // Two parameter groups per row, one in the slice.
+            "groupwise-128, 4, 256, 128, 128, 4, 135"})
     void groupEqualsScalarPerHead(String scheme, int bits, int width, int column, int length, int heads, int rows) {
         Random random = new Random(bits * 31L + width + heads);
         float[] values = new float[rows * width];
