@@ -37,7 +37,8 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class QuantizeBenchmark {
 
-    private static final int WIDTH = 8 * 128;
+    private static final int HEAD_DIMENSION = 128;
+    private static final int WIDTH = 8 * HEAD_DIMENSION;
 
     @Param({"1024", "8192"})
     public int tokens;
@@ -70,7 +71,8 @@ public class QuantizeBenchmark {
 
     @Benchmark
     public QuantizedBlock quantize() {
-        return quantizer.quantize(values, 0, tokens, WIDTH, bits, null, options);
+        // Laid out per KV head, as the caches quantize their blocks.
+        return quantizer.quantize(values, 0, tokens, WIDTH, bits, null, options, HEAD_DIMENSION);
     }
 
     @Benchmark

@@ -36,12 +36,20 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
     private int storedTokens;
     /** Decode steps since the last compression. */
     private int decodeSteps;
+    /**
+     * The slice width the groups are laid out for ({@code KvQuantizer.quantize}'s last argument): one KV head's
+     * channels where decode reads them with the group kernels (GQA groups of {@link MinMaxQuantizedBlock#GROUP_HEADS}),
+     * so that each head streams its own codes; the whole width otherwise, since the single-head kernels read four rows
+     * at once only where a slice lies in one plane of a row, which a head's own segment of 2- or 4-bit codes never does.
+     */
+    private final int sliceWidth;
     /** The prompt announced by {@link #beginPrefill}, until it ends; null when none was. */
     private PromptPlan plan;
 
     MixedPrecisionKvCache(KvCacheGeometry geometry, MixedPrecisionConfig config) {
         super(geometry);
         this.config = config;
+        this.sliceWidth = geometry.groupSize() == MinMaxQuantizedBlock.GROUP_HEADS ? dimension : width;
         this.layers = new Layer[geometry.layers()];
         for (int layer = 0; layer < layers.length; layer++) {
             layers[layer] = new Layer(layer);
@@ -401,7 +409,7 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
     private QuantizedBlock quantize(KvQuantizer quantizer, SpecOptions options, float[] matrix, int firstRow,
                                     int rows, int bits, float[] scales) {
         return rows == 0 ? null : quantizer.quantize(matrix, firstRow * width, rows, width, bits, scales, options,
-                dimension);
+                sliceWidth);
     }
 
     @Override

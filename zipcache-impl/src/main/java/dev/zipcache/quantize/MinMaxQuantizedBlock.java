@@ -33,6 +33,17 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     private final int segmentBytes;
     /** Bytes of one segment over all rows: segment {@code s}'s codes start at {@code s · segmentStride}. */
     private final int segmentStride;
+    /** Planes per segment for the planar layouts: {@code ceil(segment / segmentBytes)}, the last maybe partly empty. */
+    private final int planesPerSegment;
+    /**
+     * A row's runs of codes at one bit position (the planes of each segment), in column order, so that walking a
+     * slice costs no division per run: run {@code j} holds columns {@code [runStarts[j], runStarts[j + 1])}, row
+     * {@code r}'s codes of it start at byte {@code r · segmentBytes + runOffsets[j] + (c − runStarts[j])}, shifted
+     * right by {@code runShifts[j]}. Null for the 3-bit stream.
+     */
+    private final int[] runStarts;
+    private final int[] runOffsets;
+    private final int[] runShifts;
     private final boolean planar;
     private final byte[] codes;
     /** True: one (min, step) per column, shared by all rows. False: per row and run of {@link #group} columns. */
@@ -61,6 +72,20 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         this.segmentBytes = CodePacking.rowBytes(segment, bits);
         this.segmentStride = rows * segmentBytes;
         this.planar = CodePacking.isPlanar(bits);
+        this.planesPerSegment = Math.ceilDiv(segment, segmentBytes);
+        int runs = width / segment * planesPerSegment;
+        this.runStarts = planar ? new int[runs + 1] : null;
+        this.runOffsets = planar ? new int[runs] : null;
+        this.runShifts = planar ? new int[runs] : null;
+        for (int run = 0; planar && run < runs; run++) {
+            int plane = run % planesPerSegment;
+            runStarts[run] = run / planesPerSegment * segment + plane * segmentBytes;
+            runOffsets[run] = run / planesPerSegment * segmentStride;
+            runShifts[run] = plane * bits;
+        }
+        if (planar) {
+            runStarts[runs] = width;
+        }
         this.codes = codes;
         this.perColumn = group == 0;
         this.group = perColumn ? width : Math.min(group, width);
@@ -69,8 +94,8 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         this.steps = steps;
         this.channelScales = channelScales;
         int parameters = perColumn ? width : rows * groupsPerRow;
-        if (codes.length != (width / segment) * segmentStride || minimums.length != parameters || steps.length != parameters
-                || (channelScales != null && channelScales.length != width)) {
+        if (codes.length != width / segment * segmentStride || minimums.length != parameters
+                || steps.length != parameters || (channelScales != null && channelScales.length != width)) {
             throw new IllegalArgumentException("inconsistent block arrays for " + rows + " × " + width);
         }
     }
@@ -143,10 +168,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             return;
         }
         int end = column + length;
-        for (int c = column; c < end; ) {
-            int runEnd = parameterRunEnd(c, end);
-            int index = codeIndex(row, c);
-            int shift = codeShift(c);
+        int rowOffset = row * segmentBytes;
+        for (int c = column, run = runAt(column); c < end; ) {
+            int runEnd = parameterRunEnd(c, Math.min(end, runStarts[run + 1]));
+            int index = rowOffset + runOffsets[run] + c - runStarts[run];
+            int shift = runShifts[run];
             int outIndex = outOffset + c - column;
             int n = runEnd - c;
             if (perColumn) {
@@ -158,6 +184,9 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                         Float.float16ToFloat(minimums[parameter]), channelScales, c, out, outIndex, n);
             }
             c = runEnd;
+            if (c == runStarts[run + 1]) {
+                run++;
+            }
         }
     }
 
@@ -184,11 +213,12 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             return dotUnchecked(row, column, query, queryOffset, length);
         }
         int end = column + length;
+        int rowOffset = row * segmentBytes;
         float sum = 0f;
-        for (int c = column; c < end; ) {
-            int runEnd = parameterRunEnd(c, end);
-            int index = codeIndex(row, c);
-            int shift = codeShift(c);
+        for (int c = column, run = runAt(column); c < end; ) {
+            int runEnd = parameterRunEnd(c, Math.min(end, runStarts[run + 1]));
+            int index = rowOffset + runOffsets[run] + c - runStarts[run];
+            int shift = runShifts[run];
             int queryIndex = queryOffset + c - column;
             int n = runEnd - c;
             if (perColumn) {
@@ -203,6 +233,9 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                         query, queryIndex, n);
             }
             c = runEnd;
+            if (c == runStarts[run + 1]) {
+                run++;
+            }
         }
         return sum;
     }
@@ -215,10 +248,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             return;
         }
         int end = column + length;
-        for (int c = column; c < end; ) {
-            int runEnd = parameterRunEnd(c, end);
-            int index = codeIndex(row, c);
-            int shift = codeShift(c);
+        int rowOffset = row * segmentBytes;
+        for (int c = column, run = runAt(column); c < end; ) {
+            int runEnd = parameterRunEnd(c, Math.min(end, runStarts[run + 1]));
+            int index = rowOffset + runOffsets[run] + c - runStarts[run];
+            int shift = runShifts[run];
             int outIndex = outOffset + c - column;
             int n = runEnd - c;
             if (perColumn) {
@@ -234,6 +268,9 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                 }
             }
             c = runEnd;
+            if (c == runStarts[run + 1]) {
+                run++;
+            }
         }
     }
 
@@ -270,8 +307,10 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             int r = 0;
             if (onePlane(column, length)) {
                 float[] sums = scratch.sums();
+                int first = codeIndex(firstRow, column);
+                int shift = codeShift(column);
                 for (; r + 4 <= rowCount; r += 4) {
-                    codeDot4(firstRow + r, column, weights, 0, length, sums);
+                    codeDot4(first + r * segmentBytes, shift, weights, 0, length, sums);
                     for (int k = 0; k < 4; k++) {
                         out[outOffset + r + k] = sums[k] + constant;
                     }
@@ -297,6 +336,9 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         int r = 0;
         if (onePlane(column, length)) {
             float[] sums = scratch.sums();
+            // One run of codes: a column's byte is the slice's first plus its distance from the slice's start.
+            int first = codeIndex(firstRow, column) - column;
+            int shift = codeShift(column);
             for (; r + 4 <= rowCount; r += 4) {
                 for (int k = 0; k < 4; k++) {
                     out[outOffset + r + k] = 0f;
@@ -304,7 +346,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                 for (int g = 0; g < groups; g++) {
                     int from = Math.max(column, (firstGroup + g) * group);
                     int to = Math.min(column + length, (firstGroup + g + 1) * group);
-                    codeDot4(firstRow + r, from, weights, from - column, to - from, sums);
+                    codeDot4(first + r * segmentBytes + from, shift, weights, from - column, to - from, sums);
                     for (int k = 0; k < 4; k++) {
                         int parameter = (firstRow + r + k) * groupsPerRow + firstGroup + g;
                         out[outOffset + r + k] += Float.float16ToFloat(steps[parameter]) * sums[k]
@@ -351,14 +393,17 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         java.util.Arrays.fill(offsetSums, 0, groups, 0f);
         int r = 0;
         if (onePlane(column, length)) {
+            int first = codeIndex(firstRow, column);
+            int shift = codeShift(column);
             for (; r + 4 <= rowCount; r += 4) {
+                int index = first + r * segmentBytes;
                 float w0 = weights[weightsOffset + r];
                 float w1 = weights[weightsOffset + r + 1];
                 float w2 = weights[weightsOffset + r + 2];
                 float w3 = weights[weightsOffset + r + 3];
                 if (perColumn) {
                     offsetSums[0] += w0 + w1 + w2 + w3;
-                    codeAccumulate4(firstRow + r, column, w0, w1, w2, w3, accumulator, 0, length);
+                    codeAccumulate4(index, shift, w0, w1, w2, w3, accumulator, 0, length);
                     continue;
                 }
                 if (groups == 1) {
@@ -368,7 +413,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                     int p3 = p2 + groupsPerRow;
                     offsetSums[0] += w0 * Float.float16ToFloat(minimums[p0]) + w1 * Float.float16ToFloat(minimums[p1])
                             + w2 * Float.float16ToFloat(minimums[p2]) + w3 * Float.float16ToFloat(minimums[p3]);
-                    codeAccumulate4(firstRow + r, column, w0 * Float.float16ToFloat(steps[p0]),
+                    codeAccumulate4(index, shift, w0 * Float.float16ToFloat(steps[p0]),
                             w1 * Float.float16ToFloat(steps[p1]), w2 * Float.float16ToFloat(steps[p2]),
                             w3 * Float.float16ToFloat(steps[p3]), accumulator, 0, length);
                     continue;
@@ -387,10 +432,8 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
                     factors[4 * g + 2] = w2 * Float.float16ToFloat(steps[p2]);
                     factors[4 * g + 3] = w3 * Float.float16ToFloat(steps[p3]);
                 }
-                int index = codeIndex(firstRow + r, column);
                 RunKernels.codeAccumulate4Grouped(codes, index, index + segmentBytes, index + 2 * segmentBytes,
-                        index + 3 * segmentBytes, codeShift(column), mask, factors, column, group, accumulator, 0,
-                        length);
+                        index + 3 * segmentBytes, shift, mask, factors, column, group, accumulator, 0, length);
             }
         }
         for (; r < rowCount; r++) {
@@ -581,33 +624,34 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
 
     /** Whether a slice's codes lie in one plane of one segment: a contiguous run of bytes per row at one shift. */
     private boolean onePlane(int column, int length) {
-        return runEnd(column, column + length) == column + length;
+        return runAt(column) == runAt(column + length - 1);
     }
 
-    /** {@link #codeDot} of four consecutive rows over a one-plane run, into {@code sums[0..3]}. */
-    private void codeDot4(int row, int column, float[] weights, int weightsOffset, int length, float[] sums) {
-        int index = codeIndex(row, column);
+    /**
+     * {@link #codeDot} of four consecutive rows over a one-plane run whose first row's codes start at {@code index},
+     * into {@code sums[0..3]}.
+     */
+    private void codeDot4(int index, int shift, float[] weights, int weightsOffset, int length, float[] sums) {
         RunKernels.codeDot4(codes, index, index + segmentBytes, index + 2 * segmentBytes, index + 3 * segmentBytes,
-                codeShift(column), mask, weights, weightsOffset, length, sums);
+                shift, mask, weights, weightsOffset, length, sums);
     }
 
     /** {@link #codeAccumulate} of four consecutive rows over a one-plane run. */
-    private void codeAccumulate4(int row, int column, float a0, float a1, float a2, float a3, float[] accumulator,
+    private void codeAccumulate4(int index, int shift, float a0, float a1, float a2, float a3, float[] accumulator,
                                  int accumulatorOffset, int length) {
-        int index = codeIndex(row, column);
         RunKernels.codeAccumulate4(codes, index, index + segmentBytes, index + 2 * segmentBytes,
-                index + 3 * segmentBytes, codeShift(column), mask, a0, a1, a2, a3, accumulator, accumulatorOffset,
-                length);
+                index + 3 * segmentBytes, shift, mask, a0, a1, a2, a3, accumulator, accumulatorOffset, length);
     }
 
     /** Σ code·weights[weightsOffset ..] over a row's columns {@code [column, column + length)}, run by run. */
     private float codeDot(int row, int column, float[] weights, int weightsOffset, int length) {
         int end = column + length;
+        int rowOffset = row * segmentBytes;
         float sum = 0f;
-        for (int c = column; c < end; ) {
-            int runEnd = runEnd(c, end);
-            sum += RunKernels.codeDot(codes, codeIndex(row, c), codeShift(c), mask, weights,
-                    weightsOffset + c - column, runEnd - c);
+        for (int run = runAt(column), c = column; c < end; run++) {
+            int runEnd = Math.min(end, runStarts[run + 1]);
+            sum += RunKernels.codeDot(codes, rowOffset + runOffsets[run] + c - runStarts[run], runShifts[run], mask,
+                    weights, weightsOffset + c - column, runEnd - c);
             c = runEnd;
         }
         return sum;
@@ -617,10 +661,11 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     private void codeAccumulate(int row, int column, float a, float[] accumulator, int accumulatorOffset,
                                 int length) {
         int end = column + length;
-        for (int c = column; c < end; ) {
-            int runEnd = runEnd(c, end);
-            RunKernels.codeAccumulate(codes, codeIndex(row, c), codeShift(c), mask, a, accumulator,
-                    accumulatorOffset + c - column, runEnd - c);
+        int rowOffset = row * segmentBytes;
+        for (int run = runAt(column), c = column; c < end; run++) {
+            int runEnd = Math.min(end, runStarts[run + 1]);
+            RunKernels.codeAccumulate(codes, rowOffset + runOffsets[run] + c - runStarts[run], runShifts[run], mask,
+                    a, accumulator, accumulatorOffset + c - column, runEnd - c);
             c = runEnd;
         }
     }
@@ -740,30 +785,26 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
     }
 
-    /**
-     * End of the run of contiguous codes from column {@code c}, at most {@code end}: where its plane or its segment
-     * ends (the last plane of a segment whose codes the planes do not divide is partly empty).
-     */
-    private int runEnd(int c, int end) {
-        int segmentStart = c - c % segment;
-        int planeEnd = segmentStart + ((c - segmentStart) / segmentBytes + 1) * segmentBytes;
-        return Math.min(end, Math.min(planeEnd, segmentStart + segment));
+    /** The run (plane of a segment, {@link #runStarts}) that holds column {@code column}. */
+    private int runAt(int column) {
+        int segmentIndex = column / segment;
+        return segmentIndex * planesPerSegment + (column - segmentIndex * segment) / segmentBytes;
     }
 
-    /** {@link #runEnd}, also ending where a run of per-row parameters does. */
-    private int parameterRunEnd(int c, int end) {
-        int runEnd = runEnd(c, end);
-        return perColumn ? runEnd : Math.min(runEnd, (c / group + 1) * group);
+    /** {@code runEnd}, or where the run of per-row parameters that holds column {@code c} ends if that is sooner. */
+    private int parameterRunEnd(int c, int runEnd) {
+        return perColumn || groupsPerRow == 1 ? runEnd : Math.min(runEnd, (c / group + 1) * group);
     }
 
     /** Index of the byte that holds the planar code of {@code [row, column]}. */
     private int codeIndex(int row, int column) {
-        return segmentRowOffset(row, column) + column % segment % segmentBytes;
+        int run = runAt(column);
+        return row * segmentBytes + runOffsets[run] + column - runStarts[run];
     }
 
     /** Right shift that brings the planar code of {@code column} to the low bits of its byte. */
     private int codeShift(int column) {
-        return column % segment / segmentBytes * bits;
+        return runShifts[runAt(column)];
     }
 
     /** Where row {@code row}'s packed codes of the segment holding {@code column} start. */
