@@ -44,6 +44,14 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     private final int[] runStarts;
     private final int[] runOffsets;
     private final int[] runShifts;
+    /**
+     * A whole row as whole loads of {@link QuantizedVectors#CODE_LANES} codes (chunk {@code j}: byte offset from the
+     * row's start in segment 0, shift, first column), when every run is made of whole loads; else null. A
+     * re-compression dequantizes every row whole, and a head's 2-bit segment is four runs of 32 codes.
+     */
+    private final int[] chunkOffsets;
+    private final int[] chunkShifts;
+    private final int[] chunkColumns;
     private final boolean planar;
     private final byte[] codes;
     /** True: one (min, step) per column, shared by all rows. False: per row and run of {@link #group} columns. */
@@ -85,6 +93,19 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         }
         if (planar) {
             runStarts[runs] = width;
+        }
+        boolean wholeLoads = planar && segmentBytes % QuantizedVectors.CODE_LANES == 0
+                && segment % segmentBytes == 0;
+        int chunks = wholeLoads ? width / QuantizedVectors.CODE_LANES : 0;
+        this.chunkOffsets = wholeLoads ? new int[chunks] : null;
+        this.chunkShifts = wholeLoads ? new int[chunks] : null;
+        this.chunkColumns = wholeLoads ? new int[chunks] : null;
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            int column = chunk * QuantizedVectors.CODE_LANES;
+            int run = runAt(column);
+            chunkOffsets[chunk] = runOffsets[run] + column - runStarts[run];
+            chunkShifts[chunk] = runShifts[run];
+            chunkColumns[chunk] = column;
         }
         this.codes = codes;
         this.perColumn = group == 0;
@@ -165,6 +186,17 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         checkSlice(row, column, length, out, outOffset);
         if (!planar) {
             dequantizeUnchecked(row, column, out, outOffset, length);
+            return;
+        }
+        if (length == width && chunkOffsets != null && (perColumn || groupsPerRow == 1)) {
+            if (perColumn) {
+                RunKernels.columnDecodeChunks(codes, row * segmentBytes, chunkOffsets, chunkShifts, chunkColumns, mask,
+                        minimums, steps, channelScales, out, outOffset);
+            } else {
+                RunKernels.rowDecodeChunks(codes, row * segmentBytes, chunkOffsets, chunkShifts, chunkColumns, mask,
+                        Float.float16ToFloat(steps[row]), Float.float16ToFloat(minimums[row]), channelScales, out,
+                        outOffset);
+            }
             return;
         }
         int end = column + length;

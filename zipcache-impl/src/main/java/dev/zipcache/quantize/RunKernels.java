@@ -675,6 +675,63 @@ final class RunKernels {
         }
     }
 
+    /**
+     * {@link #columnDecode} of a whole row given as whole loads (chunks): chunk {@code j}'s
+     * {@link QuantizedVectors#CODE_LANES} codes start at {@code rowIndex + chunkOffsets[j]}, shifted right by
+     * {@code chunkShifts[j]}, and are columns {@code chunkColumns[j] ..}. One loop over every plane of every segment of
+     * the row: called run by run, a row of per-head 2-bit segments is a call per 32 codes.
+     */
+    static void columnDecodeChunks(byte[] packed, int rowIndex, int[] chunkOffsets, int[] chunkShifts,
+                                   int[] chunkColumns, int mask, short[] minimums, short[] steps, short[] scales,
+                                   float[] out, int outIndex) {
+        for (int chunk = 0; chunk < chunkOffsets.length; chunk++) {
+            int column = chunkColumns[chunk];
+            ByteVector codes = ByteVector.fromArray(CODES, packed, rowIndex + chunkOffsets[chunk])
+                    .reinterpretAsShorts().lanewise(LSHR, chunkShifts[chunk]).reinterpretAsBytes().and((byte) mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int lane = column + part * FLOAT_LANES;
+                FloatVector step = ((IntVector) ShortVector.fromArray(HALVES, steps, lane)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                FloatVector minimum = ((IntVector) ShortVector.fromArray(HALVES, minimums, lane)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector value = code.mul(step).add(minimum);
+                if (scales != null) {
+                    FloatVector scale = ((IntVector) ShortVector.fromArray(HALVES, scales, lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    value = value.mul(scale);
+                }
+                value.intoArray(out, outIndex + lane);
+            }
+        }
+    }
+
+    /** {@link #rowDecode} of a whole row with one (min, step), given as chunks as in {@link #columnDecodeChunks}. */
+    static void rowDecodeChunks(byte[] packed, int rowIndex, int[] chunkOffsets, int[] chunkShifts,
+                                int[] chunkColumns, int mask, float step, float minimum, short[] scales, float[] out,
+                                int outIndex) {
+        for (int chunk = 0; chunk < chunkOffsets.length; chunk++) {
+            int column = chunkColumns[chunk];
+            ByteVector codes = ByteVector.fromArray(CODES, packed, rowIndex + chunkOffsets[chunk])
+                    .reinterpretAsShorts().lanewise(LSHR, chunkShifts[chunk]).reinterpretAsBytes().and((byte) mask);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int lane = column + part * FLOAT_LANES;
+                FloatVector code = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                FloatVector value = code.mul(step).add(minimum);
+                if (scales != null) {
+                    FloatVector scale = ((IntVector) ShortVector.fromArray(HALVES, scales, lane)
+                            .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                            .reinterpretAsFloats().mul(HALF_REBIAS);
+                    value = value.mul(scale);
+                }
+                value.intoArray(out, outIndex + lane);
+            }
+        }
+    }
+
     /** Whole loads of {@link QuantizedVectors#CODE_LANES} codes that fit in {@code n}. */
     private static int wholeLoads(int n) {
         return n - n % CODE_LANES;
