@@ -66,6 +66,10 @@ public final class AlternatingDecode {
      * steps per session, in turn.
      */
     public static List<Steps> run(Model model, int promptTokens, int steps, List<String> caches, int threads) {
+        if (promptTokens < 1 || steps < 1 || caches.isEmpty() || threads < 1) {
+            throw new IllegalArgumentException("need at least one prompt token, step, cache and thread; got "
+                    + promptTokens + ", " + steps + ", " + caches.size() + ", " + threads);
+        }
         int[] prompt = BenchmarkRunner.promptTokens(model, promptTokens);
         int vocabulary = model.config().vocabularySize();
         List<Session> sessions = new ArrayList<>();
@@ -103,10 +107,19 @@ public final class AlternatingDecode {
             System.err.println("usage: AlternatingDecode MODEL PROMPT_TOKENS STEPS CACHE,CACHE[,...] [THREADS]");
             System.exit(2);
         }
-        int threads = args.length == 5 ? Integer.parseInt(args[4]) : Runtime.getRuntime().availableProcessors();
-        List<String> caches = List.of(args[3].split(","));
-        try (Model model = Model.load(Path.of(args[0]))) {
-            List<Steps> results = run(model, Integer.parseInt(args[1]), Integer.parseInt(args[2]), caches, threads);
+        try {
+            report(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]), List.of(args[3].split(",")),
+                    args.length == 5 ? Integer.parseInt(args[4]) : Runtime.getRuntime().availableProcessors());
+        } catch (RuntimeException failure) {
+            // A bad number, a model that does not load, a prompt that does not fit: one line, as the CLI says it.
+            System.err.println("AlternatingDecode: " + failure.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void report(Path file, int promptTokens, int steps, List<String> caches, int threads) {
+        try (Model model = Model.load(file)) {
+            List<Steps> results = run(model, promptTokens, steps, caches, threads);
             double reference = results.getFirst().medianMillis();
             for (Steps result : results) {
                 List<Integer> slow = result.outliers();
