@@ -1,5 +1,6 @@
 package dev.zipcache.cache;
 
+import dev.zipcache.quantize.QuantizedVectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -19,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class FloatVectors {
 
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = QuantizedVectors.floatSpecies();
 
     /** 1.5 · 2^23: adding it rounds a float of magnitude below 2^22 to an integer, to nearest even. */
     private static final float ROUNDING_SHIFT = 12_582_912f;

@@ -1,5 +1,6 @@
 package dev.zipcache.cache;
 
+import dev.zipcache.quantize.QuantizedVectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -12,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Softmax {
 
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = QuantizedVectors.floatSpecies();
 
     private Softmax() {
     }

@@ -1,5 +1,6 @@
 package dev.zipcache.cache;
 
+import dev.zipcache.quantize.QuantizedVectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -24,7 +25,7 @@ import java.util.Arrays;
  */
 final class TiledAttention {
 
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = QuantizedVectors.floatSpecies();
     private static final int LANES = SPECIES.length();
     /** Tokens per key block: four vectors of scores per query row. */
     static final int KEY_BLOCK = 4 * LANES;

@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Only the Vector API's own methods, which C2 always inlines, may take or return a vector here
  * ({@code FusedKernelAllocationTest} compiles the kernels with such a profile).
  */
-final class QuantizedVectors {
+public final class QuantizedVectors {
 
     /** System property that overrides the vector width in bits: 128, 256 or 512. */
     static final String BITS_PROPERTY = "zipcache.vector.bits";
@@ -56,6 +56,15 @@ final class QuantizedVectors {
     static final int HALF_SHIFT = 13;
 
     private QuantizedVectors() {
+    }
+
+    /**
+     * The float species of these kernels, for the other vector code of a decode step (softmax, fp32 dots, tiled
+     * attention): one width per JVM, so that a forced {@value #BITS_PROPERTY} does not mix two shapes in the Vector
+     * API's shared, type-profiled code.
+     */
+    public static VectorSpecies<Float> floatSpecies() {
+        return FLOATS;
     }
 
     static VectorSpecies<Float> choose(String bits) {

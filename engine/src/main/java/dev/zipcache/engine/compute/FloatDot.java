@@ -1,5 +1,6 @@
 package dev.zipcache.engine.compute;
 
+import dev.zipcache.engine.tensor.VectorShapes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -7,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /** Dot products of float arrays, vectorized, with the scalar twin tests compare against. */
 final class FloatDot {
 
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = VectorShapes.floatSpecies();
 
     private FloatDot() {
     }

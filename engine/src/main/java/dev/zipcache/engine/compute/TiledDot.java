@@ -1,5 +1,6 @@
 package dev.zipcache.engine.compute;
 
+import dev.zipcache.engine.tensor.VectorShapes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -11,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class TiledDot {
 
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = VectorShapes.floatSpecies();
 
     private TiledDot() {
     }

@@ -1,5 +1,6 @@
 package dev.zipcache.engine.compute;
 
+import dev.zipcache.engine.tensor.VectorShapes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class TokenPanels {
 
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = VectorShapes.floatSpecies();
     private static final int LANES = SPECIES.length();
     /** Weight rows per tile. */
     static final int ROWS = 4;

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@code acc = x.add(acc)}): without a receiver type profile the receiver's class is unknown and the operation is a
  * virtual call. {@code MatmulAllocationTest} checks both.
  */
-final class VectorShapes {
+public final class VectorShapes {
 
     /** System property that overrides the vector width in bits: 128, 256 or 512. */
     static final String BITS_PROPERTY = "zipcache.vector.bits";
@@ -58,6 +58,15 @@ final class VectorShapes {
      *
      * @throws IllegalArgumentException when {@code bits} is set but not 128, 256 or 512
      */
+    /**
+     * The float species of the weight kernels, for the engine's other vector code (the prefill's panels, the fp32
+     * dots): one width per JVM, so that a forced {@value #BITS_PROPERTY} does not mix two shapes in the Vector API's
+     * shared, type-profiled code.
+     */
+    public static VectorSpecies<Float> floatSpecies() {
+        return FLOATS;
+    }
+
     static VectorSpecies<Float> choose(String bits, VectorSpecies<Float> preferred) {
         if (bits == null || bits.isBlank()) {
             int preferredBits = Math.clamp(preferred.vectorBitSize(), 128, 512);
