@@ -1,5 +1,6 @@
 package dev.zipcache.cli;
 
+import dev.zipcache.engine.tensor.VectorShapes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,6 +33,14 @@ public final class ZipcacheCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        try {
+            VectorShapes.floatSpecies();
+        } catch (ExceptionInInitializerError invalid) {
+            // A bad -Dzipcache.vector.bits fails the kernels' class initialization (the engine's here, the caches'
+            // read the same property the same way): one line, not a stack trace.
+            System.err.println("zipcache: " + invalid.getCause().getMessage());
+            System.exit(USAGE_ERROR);
+        }
         System.exit(commandLine().execute(args));
     }
 
