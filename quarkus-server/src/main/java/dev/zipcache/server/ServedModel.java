@@ -6,6 +6,7 @@ import dev.zipcache.engine.compute.CpuForwardPass;
 import dev.zipcache.engine.generate.SessionOptions;
 import dev.zipcache.engine.generate.SessionPool;
 import dev.zipcache.engine.model.Model;
+import dev.zipcache.engine.tensor.VectorShapes;
 import dev.zipcache.spi.Providers;
 import dev.zipcache.spi.Spec;
 import io.quarkus.runtime.Startup;
@@ -38,6 +39,7 @@ public class ServedModel {
         // A wrong default spec is a start-up error, not a failure of every request.
         checkCacheSpec(config.kvCache());
         ComputeBackend.named(config.device()); // an unknown device name fails here, listing the known ones
+        checkVectorWidth();
         if (config.maxConcurrent() < 1 || config.maxQueue() < 0) {
             throw new IllegalArgumentException("zipcache.max-concurrent must be ≥ 1 and zipcache.max-queue ≥ 0, got "
                     + config.maxConcurrent() + " and " + config.maxQueue());
@@ -60,6 +62,15 @@ public class ServedModel {
                 model.config().contextLength(), chatFormat.template().id(), config.kvCache(), config.maxConcurrent(),
                 threads, config.maxQueue(), config.device(),
                 (System.nanoTime() - start) / 1e6);
+    }
+
+    /** A bad {@code -Dzipcache.vector.bits} fails the kernels' class initialization: a start-up error in one line. */
+    private static void checkVectorWidth() {
+        try {
+            VectorShapes.floatSpecies();
+        } catch (ExceptionInInitializerError invalid) {
+            throw new IllegalArgumentException(invalid.getCause().getMessage());
+        }
     }
 
     /**

@@ -43,6 +43,19 @@ public interface ServerConfig {
     @WithDefault("1")
     int retryAfterSeconds();
 
+    /** The kernels' vector width. */
+    VectorSettings vector();
+
+    interface VectorSettings {
+
+        /**
+         * {@code zipcache.vector.bits}: 128, 256 or 512; the machine's preferred width (clamped to 128–512) when absent.
+         * The kernels read it as a system property when they load, so it is set with {@code -D}; it is declared here
+         * so that the service accepts it (an unknown {@code zipcache.*} property stops the start-up).
+         */
+        OptionalInt bits();
+    }
+
     interface ModelSettings {
 
         /** A GGUF file or a llama2.c checkpoint (tokenizer beside it). */

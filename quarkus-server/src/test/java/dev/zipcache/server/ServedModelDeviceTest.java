@@ -60,6 +60,10 @@ class ServedModelDeviceTest {
             public int retryAfterSeconds() {
                 return 1;
             }
+
+            public VectorSettings vector() {
+                return OptionalInt::empty;
+            }
         };
     }
 
