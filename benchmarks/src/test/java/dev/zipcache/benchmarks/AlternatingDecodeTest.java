@@ -24,9 +24,8 @@ class AlternatingDecodeTest {
 
     @Test
     void alternatingSessionsDecodeAsAlone() throws IOException {
-        SyntheticModel.Shape shape = new SyntheticModel.Shape("test", 128, 320, 2, 4, 2, 512, 256);
         Path file = folder.resolve("model.gguf");
-        SyntheticModel.write(shape, GgmlType.Q8_0, 3, file);
+        SyntheticModel.write(SyntheticModelTest.TEST_SHAPE, GgmlType.Q8_0, 3, file);
         int promptTokens = 40;
         int steps = 12;
         try (Model model = Model.load(file)) {

@@ -19,12 +19,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Generated files load as the shape says and generate the same tokens for the same seed. */
 class SyntheticModelTest {
 
+    /** A few-hundred-kilobyte Llama shape (2 layers, 4 heads, 2 KV heads of 32): what the benchmark tests run on. */
+    static final SyntheticModel.Shape TEST_SHAPE = new SyntheticModel.Shape("test", 128, 320, 2, 4, 2, 512, 256);
+
     @TempDir
     Path folder;
 
     @Test
     void writesALoadableModelOfTheRequestedShape() throws IOException {
-        SyntheticModel.Shape shape = new SyntheticModel.Shape("test", 128, 320, 2, 4, 2, 512, 256);
+        SyntheticModel.Shape shape = TEST_SHAPE;
         Path q8 = folder.resolve("q8.gguf");
         SyntheticModel.write(shape, GgmlType.Q8_0, 7, q8);
         Path again = folder.resolve("again.gguf");

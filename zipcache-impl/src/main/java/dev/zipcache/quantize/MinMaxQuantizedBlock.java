@@ -13,7 +13,8 @@ import java.util.Objects;
  *
  * <p>{@link #dot}, {@link #addWeighted} and {@link #dequantize} read codes and parameters directly with SIMD kernels
  * (3-bit blocks use the scalar path); {@link #dotScalar}, {@link #addWeightedScalar} and {@link #dequantizeScalar} are
- * their plain scalar twins. Immutable, so safe to read from several threads. No kernel allocates.
+ * their plain scalar twins. Immutable, so safe to read from several threads. No kernel allocates (a block's first
+ * whole-row dequantization, a re-compression's, builds its list of whole loads once).
  */
 public final class MinMaxQuantizedBlock implements QuantizedBlock {
 
@@ -44,14 +45,10 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
     private final int[] runStarts;
     private final int[] runOffsets;
     private final int[] runShifts;
-    /**
-     * A whole row as whole loads of {@link QuantizedVectors#CODE_LANES} codes (chunk {@code j}: byte offset from the
-     * row's start in segment 0, shift, first column), when every run is made of whole loads; else null. A
-     * re-compression dequantizes every row whole, and a head's 2-bit segment is four runs of 32 codes.
-     */
-    private final int[] chunkOffsets;
-    private final int[] chunkShifts;
-    private final int[] chunkColumns;
+    /** Whether every run is made of whole loads, so that a whole row can be decoded from {@link RowChunks}. */
+    private final boolean wholeLoadRuns;
+    /** Built on the first whole-row dequantization (a re-compression's), so that blocks never read whole keep none. */
+    private RowChunks rowChunks;
     private final boolean planar;
     private final byte[] codes;
     /** True: one (min, step) per column, shared by all rows. False: per row and run of {@link #group} columns. */
@@ -94,19 +91,7 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         if (planar) {
             runStarts[runs] = width;
         }
-        boolean wholeLoads = planar && segmentBytes % QuantizedVectors.CODE_LANES == 0
-                && segment % segmentBytes == 0;
-        int chunks = wholeLoads ? width / QuantizedVectors.CODE_LANES : 0;
-        this.chunkOffsets = wholeLoads ? new int[chunks] : null;
-        this.chunkShifts = wholeLoads ? new int[chunks] : null;
-        this.chunkColumns = wholeLoads ? new int[chunks] : null;
-        for (int chunk = 0; chunk < chunks; chunk++) {
-            int column = chunk * QuantizedVectors.CODE_LANES;
-            int run = runAt(column);
-            chunkOffsets[chunk] = runOffsets[run] + column - runStarts[run];
-            chunkShifts[chunk] = runShifts[run];
-            chunkColumns[chunk] = column;
-        }
+        this.wholeLoadRuns = planar && segmentBytes % QuantizedVectors.CODE_LANES == 0 && segment % segmentBytes == 0;
         this.codes = codes;
         this.perColumn = group == 0;
         this.group = perColumn ? width : Math.min(group, width);
@@ -188,14 +173,15 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             dequantizeUnchecked(row, column, out, outOffset, length);
             return;
         }
-        if (length == width && chunkOffsets != null && (perColumn || groupsPerRow == 1)) {
+        if (length == width && wholeLoadRuns && (perColumn || groupsPerRow == 1)) {
+            RowChunks chunks = rowChunks();
             if (perColumn) {
-                RunKernels.columnDecodeChunks(codes, row * segmentBytes, chunkOffsets, chunkShifts, chunkColumns, mask,
-                        minimums, steps, channelScales, out, outOffset);
+                RunKernels.columnDecodeChunks(codes, row * segmentBytes, chunks.offsets(), chunks.shifts(),
+                        chunks.columns(), mask, minimums, steps, channelScales, out, outOffset);
             } else {
-                RunKernels.rowDecodeChunks(codes, row * segmentBytes, chunkOffsets, chunkShifts, chunkColumns, mask,
-                        Float.float16ToFloat(steps[row]), Float.float16ToFloat(minimums[row]), channelScales, out,
-                        outOffset);
+                RunKernels.rowDecodeChunks(codes, row * segmentBytes, chunks.offsets(), chunks.shifts(),
+                        chunks.columns(), mask, Float.float16ToFloat(steps[row]), Float.float16ToFloat(minimums[row]),
+                        channelScales, out, outOffset);
             }
             return;
         }
@@ -815,6 +801,37 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
             }
             c = runEnd;
         }
+    }
+
+    /**
+     * A whole row as whole loads of {@link QuantizedVectors#CODE_LANES} codes: chunk {@code j}'s codes start at byte
+     * {@code offsets[j]} from the row's start in segment 0, shifted right by {@code shifts[j]}, and are columns
+     * {@code columns[j] ..}. A re-compression dequantizes every row whole, and a head's 2-bit segment is four runs of
+     * 32 codes: one loop over these instead of a kernel call per run.
+     */
+    private record RowChunks(int[] offsets, int[] shifts, int[] columns) {
+    }
+
+    /** The row's chunks, built once; a race builds equal lists, and a record's final fields publish them safely. */
+    private RowChunks rowChunks() {
+        RowChunks chunks = rowChunks;
+        if (chunks == null) {
+            int count = width / QuantizedVectors.CODE_LANES;
+            int[] offsets = new int[count];
+            int[] shifts = new int[count];
+            int[] columns = new int[count];
+            for (int chunk = 0; chunk < count; chunk++) {
+                int column = chunk * QuantizedVectors.CODE_LANES;
+                int run = runAt(column);
+                offsets[chunk] = runOffsets[run] + column - runStarts[run];
+                shifts[chunk] = runShifts[run];
+                columns[chunk] = column;
+            }
+            // Filled before the record is made: its final fields then publish the arrays' contents too.
+            chunks = new RowChunks(offsets, shifts, columns);
+            rowChunks = chunks;
+        }
+        return chunks;
     }
 
     /** The run (plane of a segment, {@link #runStarts}) that holds column {@code column}. */
