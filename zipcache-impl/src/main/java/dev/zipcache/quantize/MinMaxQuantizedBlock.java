@@ -608,18 +608,12 @@ public final class MinMaxQuantizedBlock implements QuantizedBlock {
         int segmentStart = (column / segment) * segmentStride;
         for (int r = 0; r < rowCount; r += TILE_ROWS) {
             int tile = Math.min(TILE_ROWS, rowCount - r);
-            for (int k = 0; k < tile; k++) {
-                // Per-column parameters apply after the sum; per-row ones are decoded once for the four heads.
-                float step = rowStep(firstRow + r + k, parameterGroup);
-                float minimum = rowMinimum(firstRow + r + k, parameterGroup);
-                for (int h = 0; h < GROUP_HEADS; h++) {
-                    float weight = weights[weightsOffset + h * weightsStride + r + k];
-                    factors[GROUP_HEADS * k + h] = weight * step;
-                    offsetSums[h] += weight * minimum;
-                }
-            }
+            // Per-column parameters apply after the sum; per-row ones are decoded once for the four heads.
+            RunKernels.rowFactors4(perColumn ? null : steps, minimums,
+                    (firstRow + r) * groupsPerRow + parameterGroup, groupsPerRow, weights, weightsOffset + r,
+                    weightsStride, tile, factors, TILE_ROWS, offsetSums);
             RunKernels.codeAccumulateRows4(codes, segmentStart + (firstRow + r) * segmentBytes, segmentBytes, tile,
-                    mask, runs, factors, accumulator, length);
+                    mask, runs, factors, TILE_ROWS, accumulator, length);
         }
         for (int h = 0; h < GROUP_HEADS; h++) {
             int target = outOffset + h * outStride;

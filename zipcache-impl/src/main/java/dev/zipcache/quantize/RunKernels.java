@@ -532,75 +532,197 @@ final class RunKernels {
 
     /**
      * {@link #codeAccumulate} of {@code rowCount} rows for four query heads over the {@link PlaneRuns runs} of a head
-     * slice: {@code accumulator[h · accumulatorStride + runs.weightOffset(j) + i] += Σ_t factors[4·t + h] · q_t,i},
-     * with row t's codes of run j at {@code rowIndex + t · rowStride + runs.offset(j)}. Each code is unpacked once for
-     * the four heads, and the sums of one vector of channels stay in registers over all the rows (even and odd rows in
-     * two sets, so that eight multiply-adds are in flight): the accumulator is read and written once per call, not once
-     * per four rows. Callers keep {@code rowCount} small enough for the rows' codes to stay in the first-level cache,
-     * since every vector of channels walks them again.
+     * slice: {@code accumulator[h · accumulatorStride + runs.weightOffset(j) + i] += Σ_t factors[h · factorStride + t]
+     * · q_t,i}, with row t's codes of run j at {@code rowIndex + t · rowStride + runs.offset(j)}. Each code is unpacked
+     * once for the four heads, and the sums stay in registers over all the rows: the accumulator is read and written
+     * once per call, not once per row. Four vectors of channels go through the rows together, so that each row's four
+     * factors are broadcast once per four vectors (a broadcast per multiply-add cost as much as the multiply-adds'
+     * code unpacking); what is left of the slice goes one load of codes at a time. Callers keep {@code rowCount}
+     * small enough for the rows' codes to stay in the first-level cache, since every pass walks them again.
      */
     static void codeAccumulateRows4(byte[] packed, int rowIndex, int rowStride, int rowCount, int mask,
-                                    PlaneRuns runs, float[] factors, float[] accumulator, int accumulatorStride) {
+                                    PlaneRuns runs, float[] factors, int factorStride, float[] accumulator,
+                                    int accumulatorStride) {
+        int f1 = factorStride;
+        int f2 = f1 + factorStride;
+        int f3 = f2 + factorStride;
+        int o1 = accumulatorStride;
+        int o2 = o1 + accumulatorStride;
+        int o3 = o2 + accumulatorStride;
+        // A pass takes four float vectors of channels: four loads of codes, or two loads of two parts each.
+        int chunksPerPass = 4 / CODE_PARTS;
+        int chunk = 0;
+        for (; chunk + chunksPerPass <= runs.chunkCount(); chunk += chunksPerPass) {
+            int chunkB = CODE_PARTS == 1 ? chunk + 1 : chunk;
+            int chunkC = CODE_PARTS == 1 ? chunk + 2 : chunk + 1;
+            int chunkD = CODE_PARTS == 1 ? chunk + 3 : chunk + 1;
+            int index0 = rowIndex + runs.chunkOffset(chunk);
+            int index1 = rowIndex + runs.chunkOffset(chunkB);
+            int index2 = rowIndex + runs.chunkOffset(chunkC);
+            int index3 = rowIndex + runs.chunkOffset(chunkD);
+            int shift0 = runs.chunkShift(chunk);
+            int shift1 = runs.chunkShift(chunkB);
+            int shift2 = runs.chunkShift(chunkC);
+            int shift3 = runs.chunkShift(chunkD);
+            int lane0 = runs.chunkWeightOffset(chunk);
+            int lane1 = runs.chunkWeightOffset(chunkB) + (CODE_PARTS - 1) * FLOAT_LANES;
+            int lane2 = runs.chunkWeightOffset(chunkC);
+            int lane3 = runs.chunkWeightOffset(chunkD) + (CODE_PARTS - 1) * FLOAT_LANES;
+            FloatVector a00 = FloatVector.zero(FLOATS), a01 = a00, a02 = a00, a03 = a00;
+            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int t = 0, at = 0; t < rowCount; t++, at += rowStride) {
+                ByteVector b0 = ByteVector.fromArray(CODES, packed, index0 + at).reinterpretAsShorts()
+                        .lanewise(LSHR, shift0).reinterpretAsBytes().and((byte) mask);
+                ByteVector b2 = ByteVector.fromArray(CODES, packed, index2 + at).reinterpretAsShorts()
+                        .lanewise(LSHR, shift2).reinterpretAsBytes().and((byte) mask);
+                ByteVector b1 = b0;
+                ByteVector b3 = b2;
+                if (CODE_PARTS == 1) {
+                    b1 = ByteVector.fromArray(CODES, packed, index1 + at).reinterpretAsShorts()
+                            .lanewise(LSHR, shift1).reinterpretAsBytes().and((byte) mask);
+                    b3 = ByteVector.fromArray(CODES, packed, index3 + at).reinterpretAsShorts()
+                            .lanewise(LSHR, shift3).reinterpretAsBytes().and((byte) mask);
+                }
+                FloatVector c0 = (FloatVector) b0.convertShape(ZERO_EXTEND_B2I, INTS, 0).convert(I2F, 0);
+                FloatVector c1 = (FloatVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, CODE_PARTS - 1)
+                        .convert(I2F, 0);
+                FloatVector c2 = (FloatVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, 0).convert(I2F, 0);
+                FloatVector c3 = (FloatVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, CODE_PARTS - 1)
+                        .convert(I2F, 0);
+                FloatVector w = FloatVector.broadcast(FLOATS, factors[t]);
+                a00 = c0.fma(w, a00);
+                a01 = c1.fma(w, a01);
+                a02 = c2.fma(w, a02);
+                a03 = c3.fma(w, a03);
+                w = FloatVector.broadcast(FLOATS, factors[f1 + t]);
+                a10 = c0.fma(w, a10);
+                a11 = c1.fma(w, a11);
+                a12 = c2.fma(w, a12);
+                a13 = c3.fma(w, a13);
+                w = FloatVector.broadcast(FLOATS, factors[f2 + t]);
+                a20 = c0.fma(w, a20);
+                a21 = c1.fma(w, a21);
+                a22 = c2.fma(w, a22);
+                a23 = c3.fma(w, a23);
+                w = FloatVector.broadcast(FLOATS, factors[f3 + t]);
+                a30 = c0.fma(w, a30);
+                a31 = c1.fma(w, a31);
+                a32 = c2.fma(w, a32);
+                a33 = c3.fma(w, a33);
+            }
+            // The loaded accumulator is the receiver: the sums are loop phis (see QuantizedVectors).
+            FloatVector.fromArray(FLOATS, accumulator, lane0).add(a00).intoArray(accumulator, lane0);
+            FloatVector.fromArray(FLOATS, accumulator, lane1).add(a01).intoArray(accumulator, lane1);
+            FloatVector.fromArray(FLOATS, accumulator, lane2).add(a02).intoArray(accumulator, lane2);
+            FloatVector.fromArray(FLOATS, accumulator, lane3).add(a03).intoArray(accumulator, lane3);
+            FloatVector.fromArray(FLOATS, accumulator, o1 + lane0).add(a10).intoArray(accumulator, o1 + lane0);
+            FloatVector.fromArray(FLOATS, accumulator, o1 + lane1).add(a11).intoArray(accumulator, o1 + lane1);
+            FloatVector.fromArray(FLOATS, accumulator, o1 + lane2).add(a12).intoArray(accumulator, o1 + lane2);
+            FloatVector.fromArray(FLOATS, accumulator, o1 + lane3).add(a13).intoArray(accumulator, o1 + lane3);
+            FloatVector.fromArray(FLOATS, accumulator, o2 + lane0).add(a20).intoArray(accumulator, o2 + lane0);
+            FloatVector.fromArray(FLOATS, accumulator, o2 + lane1).add(a21).intoArray(accumulator, o2 + lane1);
+            FloatVector.fromArray(FLOATS, accumulator, o2 + lane2).add(a22).intoArray(accumulator, o2 + lane2);
+            FloatVector.fromArray(FLOATS, accumulator, o2 + lane3).add(a23).intoArray(accumulator, o2 + lane3);
+            FloatVector.fromArray(FLOATS, accumulator, o3 + lane0).add(a30).intoArray(accumulator, o3 + lane0);
+            FloatVector.fromArray(FLOATS, accumulator, o3 + lane1).add(a31).intoArray(accumulator, o3 + lane1);
+            FloatVector.fromArray(FLOATS, accumulator, o3 + lane2).add(a32).intoArray(accumulator, o3 + lane2);
+            FloatVector.fromArray(FLOATS, accumulator, o3 + lane3).add(a33).intoArray(accumulator, o3 + lane3);
+        }
+        for (; chunk < runs.chunkCount(); chunk++) {
+            int index = rowIndex + runs.chunkOffset(chunk);
+            int shift = runs.chunkShift(chunk);
+            for (int part = 0; part < CODE_PARTS; part++) {
+                int lane = runs.chunkWeightOffset(chunk) + part * FLOAT_LANES;
+                FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0;
+                for (int t = 0, at = index; t < rowCount; t++, at += rowStride) {
+                    ByteVector codes = ByteVector.fromArray(CODES, packed, at).reinterpretAsShorts()
+                            .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
+                    FloatVector c = (FloatVector) codes.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
+                    a0 = c.fma(FloatVector.broadcast(FLOATS, factors[t]), a0);
+                    a1 = c.fma(FloatVector.broadcast(FLOATS, factors[f1 + t]), a1);
+                    a2 = c.fma(FloatVector.broadcast(FLOATS, factors[f2 + t]), a2);
+                    a3 = c.fma(FloatVector.broadcast(FLOATS, factors[f3 + t]), a3);
+                }
+                FloatVector.fromArray(FLOATS, accumulator, lane).add(a0).intoArray(accumulator, lane);
+                FloatVector.fromArray(FLOATS, accumulator, o1 + lane).add(a1).intoArray(accumulator, o1 + lane);
+                FloatVector.fromArray(FLOATS, accumulator, o2 + lane).add(a2).intoArray(accumulator, o2 + lane);
+                FloatVector.fromArray(FLOATS, accumulator, o3 + lane).add(a3).intoArray(accumulator, o3 + lane);
+            }
+        }
         for (int run = 0; run < runs.count(); run++) {
             int index = rowIndex + runs.offset(run);
             int shift = runs.shift(run);
             int o0 = runs.weightOffset(run);
-            int o1 = o0 + accumulatorStride;
-            int o2 = o1 + accumulatorStride;
-            int o3 = o2 + accumulatorStride;
-            int n = runs.length(run);
-            int bound = wholeLoads(n);
-            for (int i = 0; i < bound; i += CODE_LANES) {
-                for (int part = 0; part < CODE_PARTS; part++) {
-                    int lane = i + part * FLOAT_LANES;
-                    FloatVector a0 = FloatVector.zero(FLOATS), a1 = a0, a2 = a0, a3 = a0;
-                    FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                    int t = 0;
-                    for (int at = index + i; t + 1 < rowCount; t += 2, at += 2 * rowStride) {
-                        ByteVector even = ByteVector.fromArray(CODES, packed, at).reinterpretAsShorts()
-                                .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                        ByteVector odd = ByteVector.fromArray(CODES, packed, at + rowStride).reinterpretAsShorts()
-                                .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                        FloatVector c = (FloatVector) even.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                        FloatVector d = (FloatVector) odd.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                        int f = 4 * t;
-                        a0 = c.fma(FloatVector.broadcast(FLOATS, factors[f]), a0);
-                        a1 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 1]), a1);
-                        a2 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 2]), a2);
-                        a3 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 3]), a3);
-                        b0 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 4]), b0);
-                        b1 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 5]), b1);
-                        b2 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 6]), b2);
-                        b3 = d.fma(FloatVector.broadcast(FLOATS, factors[f + 7]), b3);
-                    }
-                    if (t < rowCount) {
-                        ByteVector last = ByteVector.fromArray(CODES, packed, index + i + t * rowStride)
-                                .reinterpretAsShorts().lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-                        FloatVector c = (FloatVector) last.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                        int f = 4 * t;
-                        a0 = c.fma(FloatVector.broadcast(FLOATS, factors[f]), a0);
-                        a1 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 1]), a1);
-                        a2 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 2]), a2);
-                        a3 = c.fma(FloatVector.broadcast(FLOATS, factors[f + 3]), a3);
-                    }
-                    // The loaded accumulator is the receiver: the sums are loop phis (see QuantizedVectors).
-                    FloatVector.fromArray(FLOATS, accumulator, o0 + lane).add(a0).add(b0)
-                            .intoArray(accumulator, o0 + lane);
-                    FloatVector.fromArray(FLOATS, accumulator, o1 + lane).add(a1).add(b1)
-                            .intoArray(accumulator, o1 + lane);
-                    FloatVector.fromArray(FLOATS, accumulator, o2 + lane).add(a2).add(b2)
-                            .intoArray(accumulator, o2 + lane);
-                    FloatVector.fromArray(FLOATS, accumulator, o3 + lane).add(a3).add(b3)
-                            .intoArray(accumulator, o3 + lane);
-                }
-            }
-            for (int i = bound; i < n; i++) {
+            for (int i = wholeLoads(runs.length(run)); i < runs.length(run); i++) {
                 for (int t = 0; t < rowCount; t++) {
                     int q = code(packed, index + t * rowStride + i, shift, mask);
                     for (int h = 0; h < 4; h++) {
-                        accumulator[o0 + h * accumulatorStride + i] += factors[4 * t + h] * q;
+                        accumulator[o0 + h * accumulatorStride + i] += factors[h * factorStride + t] * q;
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The group value kernel's factors for {@code rows} consecutive rows with one fp16 (step, minimum) each, from
+     * {@code [parameterIndex]} on, {@code parameterStride} apart (or step = minimum = 1 where {@code steps} is null:
+     * per-column parameters apply after the sum): {@code factors[h · factorStride + k] = weight_h,k · step_k} and
+     * {@code offsetSums[h] += Σ_k weight_h,k · minimum_k}, with head h's weights at
+     * {@code weights[weightsOffset + h · weightsStride ..]}. Each row's parameters are converted once for the four
+     * heads, a vector of rows at a time.
+     */
+    static void rowFactors4(short[] steps, short[] minimums, int parameterIndex, int parameterStride, float[] weights,
+                            int weightsOffset, int weightsStride, int rows, float[] factors, int factorStride,
+                            float[] offsetSums) {
+        int w1 = weightsOffset + weightsStride;
+        int w2 = w1 + weightsStride;
+        int w3 = w2 + weightsStride;
+        int f1 = factorStride;
+        int f2 = f1 + factorStride;
+        int f3 = f2 + factorStride;
+        FloatVector s0 = FloatVector.zero(FLOATS), s1 = s0, s2 = s0, s3 = s0;
+        FloatVector one = FloatVector.broadcast(FLOATS, 1f);
+        int k = 0;
+        for (int bound = steps == null || parameterStride == 1 ? rows - FLOAT_LANES : -1; k <= bound;
+             k += FLOAT_LANES) {
+            FloatVector step = one;
+            FloatVector minimum = one;
+            if (steps != null) {
+                step = ((IntVector) ShortVector.fromArray(HALVES, steps, parameterIndex + k)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                minimum = ((IntVector) ShortVector.fromArray(HALVES, minimums, parameterIndex + k)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+            }
+            FloatVector w = FloatVector.fromArray(FLOATS, weights, weightsOffset + k);
+            w.mul(step).intoArray(factors, k);
+            s0 = w.fma(minimum, s0);
+            w = FloatVector.fromArray(FLOATS, weights, w1 + k);
+            w.mul(step).intoArray(factors, f1 + k);
+            s1 = w.fma(minimum, s1);
+            w = FloatVector.fromArray(FLOATS, weights, w2 + k);
+            w.mul(step).intoArray(factors, f2 + k);
+            s2 = w.fma(minimum, s2);
+            w = FloatVector.fromArray(FLOATS, weights, w3 + k);
+            w.mul(step).intoArray(factors, f3 + k);
+            s3 = w.fma(minimum, s3);
+        }
+        offsetSums[0] += s0.reduceLanes(VectorOperators.ADD);
+        offsetSums[1] += s1.reduceLanes(VectorOperators.ADD);
+        offsetSums[2] += s2.reduceLanes(VectorOperators.ADD);
+        offsetSums[3] += s3.reduceLanes(VectorOperators.ADD);
+        for (; k < rows; k++) {
+            int parameter = parameterIndex + k * parameterStride;
+            float step = steps == null ? 1f : Float.float16ToFloat(steps[parameter]);
+            float minimum = steps == null ? 1f : Float.float16ToFloat(minimums[parameter]);
+            for (int h = 0; h < 4; h++) {
+                float weight = weights[weightsOffset + h * weightsStride + k];
+                factors[h * factorStride + k] = weight * step;
+                offsetSums[h] += weight * minimum;
             }
         }
     }
