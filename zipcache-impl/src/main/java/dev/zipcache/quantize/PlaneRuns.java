@@ -26,6 +26,7 @@ final class PlaneRuns {
     private int[] chunkShifts = new int[16];
     private int[] chunkWeightOffsets = new int[16];
     private int chunkCount;
+    private boolean tails;
 
     /** Splits {@code [column, column + length)} of rows of {@code rowBytes} bytes of {@code bits}-bit codes. */
     PlaneRuns split(int column, int length, int rowBytes, int bits) {
@@ -40,7 +41,9 @@ final class PlaneRuns {
             c = runEnd;
         }
         chunkCount = 0;
+        tails = false;
         for (int run = 0; run < count; run++) {
+            tails |= lengths[run] % QuantizedVectors.CODE_LANES != 0;
             for (int i = 0; i + QuantizedVectors.CODE_LANES <= lengths[run]; i += QuantizedVectors.CODE_LANES) {
                 if (chunkCount == chunkOffsets.length) {
                     chunkOffsets = java.util.Arrays.copyOf(chunkOffsets, 2 * chunkCount);
@@ -78,6 +81,11 @@ final class PlaneRuns {
     /** Channels in run {@code run}. */
     int length(int run) {
         return lengths[run];
+    }
+
+    /** Whether any run ends in codes short of a whole load, which the kernels then take one at a time. */
+    boolean hasTails() {
+        return tails;
     }
 
     /** Whole loads of codes in all runs together. */

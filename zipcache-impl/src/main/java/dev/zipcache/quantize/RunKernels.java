@@ -42,7 +42,21 @@ final class RunKernels {
     private static final float[][] FOLD_LOW = foldIndexes(0);
     private static final float[][] FOLD_HIGH = foldIndexes(1);
 
+    /**
+     * Gather map of {@link #scoreRows4}: lane l reads row l of one head from sums that {@link #codeDot4x4} left as
+     * blocks of 16 (four heads × four rows).
+     */
+    private static final int[] SUM_ROWS = sumRows();
+
     private RunKernels() {
+    }
+
+    private static int[] sumRows() {
+        int[] map = new int[FLOAT_LANES];
+        for (int lane = 0; lane < FLOAT_LANES; lane++) {
+            map[lane] = 16 * (lane / 4) + lane % 4;
+        }
+        return map;
     }
 
     private static float[][] foldIndexes(int half) {
@@ -427,11 +441,11 @@ final class RunKernels {
      * slice's {@link PlaneRuns runs}: one loop over their whole loads (chunks), then their tails. Each row's codes are
      * unpacked once for the four heads; the sixteen sums stay in registers across the planes and fold into one vector
      * at the end. Row k's codes of run j start at {@code rowIndex + k · rowStride + runs.offset(j)}; head h's weights
-     * for it at {@code weights[runs.weightOffset(j) + h · weightStride ..]}. {@code sums[4·h + k]} receives head h's
-     * sum over row k.
+     * for it at {@code weights[runs.weightOffset(j) + h · weightStride ..]}. {@code sums[sumsOffset + 4·h + k]}
+     * receives head h's sum over row k.
      */
     static void codeDot4x4(byte[] packed, int rowIndex, int rowStride, int mask, PlaneRuns runs, float[] weights,
-                           int weightStride, float[] sums) {
+                           int weightStride, float[] sums, int sumsOffset) {
         FloatVector s00 = FloatVector.zero(FLOATS), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
@@ -498,23 +512,26 @@ final class RunKernels {
         FloatVector q2 = low.selectFrom(p4, p5).add(high.selectFrom(p4, p5));
         FloatVector q3 = low.selectFrom(p6, p7).add(high.selectFrom(p6, p7));
         if (FLOAT_LANES == 4) {
-            q0.intoArray(sums, 0);
-            q1.intoArray(sums, 4);
-            q2.intoArray(sums, 8);
-            q3.intoArray(sums, 12);
+            q0.intoArray(sums, sumsOffset);
+            q1.intoArray(sums, sumsOffset + 4);
+            q2.intoArray(sums, sumsOffset + 8);
+            q3.intoArray(sums, sumsOffset + 12);
         } else {
             low = FloatVector.fromArray(FLOATS, FOLD_LOW[2], 0);
             high = FloatVector.fromArray(FLOATS, FOLD_HIGH[2], 0);
             FloatVector r0 = low.selectFrom(q0, q1).add(high.selectFrom(q0, q1));
             FloatVector r1 = low.selectFrom(q2, q3).add(high.selectFrom(q2, q3));
             if (FLOAT_LANES == 8) {
-                r0.intoArray(sums, 0);
-                r1.intoArray(sums, 8);
+                r0.intoArray(sums, sumsOffset);
+                r1.intoArray(sums, sumsOffset + 8);
             } else {
                 low = FloatVector.fromArray(FLOATS, FOLD_LOW[3], 0);
                 high = FloatVector.fromArray(FLOATS, FOLD_HIGH[3], 0);
-                low.selectFrom(r0, r1).add(high.selectFrom(r0, r1)).intoArray(sums, 0);
+                low.selectFrom(r0, r1).add(high.selectFrom(r0, r1)).intoArray(sums, sumsOffset);
             }
+        }
+        if (!runs.hasTails()) {
+            return;
         }
         for (int run = 0; run < runs.count(); run++) {
             int index = rowIndex + runs.offset(run);
@@ -523,9 +540,62 @@ final class RunKernels {
                 for (int k = 0; k < 4; k++) {
                     int q = code(packed, index + k * rowStride + i, shift, mask);
                     for (int h = 0; h < 4; h++) {
-                        sums[4 * h + k] += q * weights[runs.weightOffset(run) + h * weightStride + i];
+                        sums[sumsOffset + 4 * h + k] += q * weights[runs.weightOffset(run) + h * weightStride + i];
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The group key kernel's scores from its sums, for {@code rows} rows (a multiple of four) that {@link #codeDot4x4}
+     * left at {@code sums[16·(k / 4) + 4·h + k mod 4]}: {@code out[outOffset + h · outStride + k] = step_k · sum +
+     * minimum_k · constants[h]}, with one fp16 (step, minimum) per row from {@code [parameterIndex]} on,
+     * {@code parameterStride} apart, or {@code sum + constants[h]} where {@code steps} is null (per-column parameters
+     * are in the weights and constants already). A vector of rows at a time, read from the sums by a gather.
+     */
+    static void scoreRows4(float[] sums, int rows, short[] steps, short[] minimums, int parameterIndex,
+                           int parameterStride, float[] constants, float[] out, int outOffset, int outStride) {
+        int o1 = outOffset + outStride;
+        int o2 = o1 + outStride;
+        int o3 = o2 + outStride;
+        FloatVector c0 = FloatVector.broadcast(FLOATS, constants[0]);
+        FloatVector c1 = FloatVector.broadcast(FLOATS, constants[1]);
+        FloatVector c2 = FloatVector.broadcast(FLOATS, constants[2]);
+        FloatVector c3 = FloatVector.broadcast(FLOATS, constants[3]);
+        int k = 0;
+        for (int bound = steps == null || parameterStride == 1 ? rows - FLOAT_LANES : -1; k <= bound;
+             k += FLOAT_LANES) {
+            int at = 4 * k;
+            FloatVector s0 = FloatVector.fromArray(FLOATS, sums, at, SUM_ROWS, 0);
+            FloatVector s1 = FloatVector.fromArray(FLOATS, sums, at + 4, SUM_ROWS, 0);
+            FloatVector s2 = FloatVector.fromArray(FLOATS, sums, at + 8, SUM_ROWS, 0);
+            FloatVector s3 = FloatVector.fromArray(FLOATS, sums, at + 12, SUM_ROWS, 0);
+            if (steps == null) {
+                s0.add(c0).intoArray(out, outOffset + k);
+                s1.add(c1).intoArray(out, o1 + k);
+                s2.add(c2).intoArray(out, o2 + k);
+                s3.add(c3).intoArray(out, o3 + k);
+            } else {
+                FloatVector step = ((IntVector) ShortVector.fromArray(HALVES, steps, parameterIndex + k)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                FloatVector minimum = ((IntVector) ShortVector.fromArray(HALVES, minimums, parameterIndex + k)
+                        .convertShape(S2I, INTS, 0)).lanewise(LSHL, HALF_SHIFT).and(HALF_BITS)
+                        .reinterpretAsFloats().mul(HALF_REBIAS);
+                s0.fma(step, minimum.mul(c0)).intoArray(out, outOffset + k);
+                s1.fma(step, minimum.mul(c1)).intoArray(out, o1 + k);
+                s2.fma(step, minimum.mul(c2)).intoArray(out, o2 + k);
+                s3.fma(step, minimum.mul(c3)).intoArray(out, o3 + k);
+            }
+        }
+        for (; k < rows; k++) {
+            int parameter = parameterIndex + k * parameterStride;
+            float step = steps == null ? 1f : Float.float16ToFloat(steps[parameter]);
+            float minimum = steps == null ? 1f : Float.float16ToFloat(minimums[parameter]);
+            int at = 16 * (k / 4) + k % 4;
+            for (int h = 0; h < 4; h++) {
+                out[outOffset + h * outStride + k] = step * sums[at + 4 * h] + minimum * constants[h];
             }
         }
     }
@@ -651,7 +721,7 @@ final class RunKernels {
                 FloatVector.fromArray(FLOATS, accumulator, o3 + lane).add(a3).intoArray(accumulator, o3 + lane);
             }
         }
-        for (int run = 0; run < runs.count(); run++) {
+        for (int run = 0; runs.hasTails() && run < runs.count(); run++) {
             int index = rowIndex + runs.offset(run);
             int shift = runs.shift(run);
             int o0 = runs.weightOffset(run);
