@@ -39,8 +39,8 @@ final class RunKernels {
      * that each hold m sums as m runs of w lanes into one vector of 2m sums of w/2 lanes, lane j of the result being
      * {@code low[j]} + {@code high[j]} selected from the pair (indexes ≥ the lane count select from the second).
      */
-    private static final float[][] FOLD_LOW = foldIndexes(0);
-    private static final float[][] FOLD_HIGH = foldIndexes(1);
+    static final float[][] FOLD_LOW = foldIndexes(0);
+    static final float[][] FOLD_HIGH = foldIndexes(1);
 
     /**
      * Gather map of {@link #scoreRows4}: lane l reads row l of one head from sums that {@link #codeDot4x4} left as
@@ -548,8 +548,8 @@ final class RunKernels {
     }
 
     /**
-     * The group key kernel's scores from its sums, for {@code rows} rows (a multiple of four) that {@link #codeDot4x4}
-     * left at {@code sums[16·(k / 4) + 4·h + k mod 4]}: {@code out[outOffset + h · outStride + k] = step_k · sum +
+     * The group key kernels' scores from their sums, for {@code rows} rows (a multiple of four) that
+     * {@link #codeDot4x4} (or {@link HalfVectors#dots4}'s twin) left at {@code sums[16·(k / 4) + 4·h + k mod 4]}: {@code out[outOffset + h · outStride + k] = step_k · sum +
      * minimum_k · constants[h]}, with one fp16 (step, minimum) per row from {@code [parameterIndex]} on,
      * {@code parameterStride} apart, or {@code sum + constants[h]} where {@code steps} is null (per-column parameters
      * are in the weights and constants already). A vector of rows at a time, read from the sums by a gather.
