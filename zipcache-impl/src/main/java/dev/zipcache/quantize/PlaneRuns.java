@@ -27,9 +27,16 @@ final class PlaneRuns {
     private int[] chunkWeightOffsets = new int[16];
     private int chunkCount;
     private boolean tails;
+    private int planeBytes;
+    private int bits;
+    private boolean wholePlanes;
 
     /** Splits {@code [column, column + length)} of rows of {@code rowBytes} bytes of {@code bits}-bit codes. */
     PlaneRuns split(int column, int length, int rowBytes, int bits) {
+        this.planeBytes = rowBytes;
+        this.bits = bits;
+        wholePlanes = column == 0 && length == rowBytes * (Byte.SIZE / bits) && Byte.SIZE % bits == 0
+                && rowBytes % QuantizedVectors.CODE_LANES == 0;
         count = 0;
         for (int c = column, end = column + length; c < end; count++) {
             int plane = c / rowBytes;
@@ -86,6 +93,24 @@ final class PlaneRuns {
     /** Whether any run ends in codes short of a whole load, which the kernels then take one at a time. */
     boolean hasTails() {
         return tails;
+    }
+
+    /**
+     * Whether the slice is every plane of its rows and each plane is whole loads: then each load of a row's bytes
+     * holds a code of every plane, {@link #planeBytes()} columns apart.
+     */
+    boolean wholePlanes() {
+        return wholePlanes;
+    }
+
+    /** Bytes of one plane of a row: the row's bytes. */
+    int planeBytes() {
+        return planeBytes;
+    }
+
+    /** Bits per code. */
+    int bits() {
+        return bits;
     }
 
     /** Whole loads of codes in all runs together. */
