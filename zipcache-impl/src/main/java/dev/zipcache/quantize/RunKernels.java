@@ -593,8 +593,9 @@ final class RunKernels {
 
     /**
      * The group key kernels' scores from their sums, for {@code rows} rows (a multiple of four) that
-     * {@link #codeDot4x4} (or {@link HalfVectors#dots4}'s twin) left at {@code sums[16·(k / 4) + 4·h + k mod 4]}: {@code out[outOffset + h · outStride + k] = step_k · sum +
-     * minimum_k · constants[h]}, with one fp16 (step, minimum) per row from {@code [parameterIndex]} on,
+     * {@link #codeDot4x4} (or {@link HalfVectors#dots4}'s twin) left at {@code sums[16·(k / 4) + 4·h + k mod 4]}:
+     * {@code out[outOffset + h · outStride + k] = step_k · sum + minimum_k · constants[h]}, with one fp16 (step,
+     * minimum) per row from {@code [parameterIndex]} on,
      * {@code parameterStride} apart, or {@code sum + constants[h]} where {@code steps} is null (per-column parameters
      * are in the weights and constants already). A vector of rows at a time, read from the sums by a gather.
      */
