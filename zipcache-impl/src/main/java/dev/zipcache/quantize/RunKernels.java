@@ -438,7 +438,7 @@ final class RunKernels {
 
     /**
      * {@link #codeDot4} for four rows against four weight vectors (one per query head of a GQA group), over a head
-     * slice's {@link PlaneRuns runs}: one loop over their whole loads (chunks), then their tails. Each row's codes are
+     * slice's {@link PlaneRuns runs}: one loop over their whole loads, then their tails. Each row's codes are
      * unpacked once for the four heads; the sixteen sums stay in registers across the planes and fold into one vector
      * at the end. Row k's codes of run j start at {@code rowIndex + k · rowStride + runs.offset(j)}; head h's weights
      * for it at {@code weights[runs.weightOffset(j) + h · weightStride ..]}. {@code sums[sumsOffset + 4·h + k]}
@@ -453,11 +453,16 @@ final class RunKernels {
         int w1 = weightStride;
         int w2 = w1 + weightStride;
         int w3 = w2 + weightStride;
-        // Where the slice is whole planes, each load of a row's bytes is widened once and serves every plane (a 2-bit
-        // row's 16 bytes hold 64 codes); otherwise each run's loads are unpacked in turn.
-        int planes = runs.wholePlanes() ? Byte.SIZE / runs.bits() : 0;
-        for (int group = 0; planes > 0 && group < runs.planeBytes(); group += CODE_LANES) {
-            int index = rowIndex + group;
+        // Each load of a row's bytes is widened once and serves the planes it holds: every plane where the slice is
+        // whole planes (a 2-bit row's 16 bytes hold 64 codes, a plane's bytes apart in columns), otherwise one, a run's
+        // chunk at its own shift.
+        boolean whole = runs.wholePlanes();
+        int loads = whole ? runs.planeBytes() / CODE_LANES : runs.chunkCount();
+        int planesPerLoad = whole ? Byte.SIZE / runs.bits() : 1;
+        for (int load = 0; load < loads; load++) {
+            int index = rowIndex + (whole ? load * CODE_LANES : runs.chunkOffset(load));
+            int firstShift = whole ? 0 : runs.chunkShift(load);
+            int firstLane = whole ? load * CODE_LANES : runs.chunkWeightOffset(load);
             ByteVector b0 = ByteVector.fromArray(CODES, packed, index);
             ByteVector b1 = ByteVector.fromArray(CODES, packed, index + rowStride);
             ByteVector b2 = ByteVector.fromArray(CODES, packed, index + 2 * rowStride);
@@ -467,9 +472,8 @@ final class RunKernels {
                 IntVector i1 = (IntVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, part);
                 IntVector i2 = (IntVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, part);
                 IntVector i3 = (IntVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, part);
-                for (int plane = 0, lane = group + part * FLOAT_LANES; plane < planes;
-                     plane++, lane += runs.planeBytes()) {
-                    int shift = plane * runs.bits();
+                for (int plane = 0, shift = firstShift, lane = firstLane + part * FLOAT_LANES; plane < planesPerLoad;
+                     plane++, shift += runs.bits(), lane += runs.planeBytes()) {
                     FloatVector c0 = (FloatVector) i0.lanewise(LSHR, shift).and(mask).convert(I2F, 0);
                     FloatVector c1 = (FloatVector) i1.lanewise(LSHR, shift).and(mask).convert(I2F, 0);
                     FloatVector c2 = (FloatVector) i2.lanewise(LSHR, shift).and(mask).convert(I2F, 0);
@@ -495,46 +499,6 @@ final class RunKernels {
                     s32 = c2.fma(w, s32);
                     s33 = c3.fma(w, s33);
                 }
-            }
-        }
-        for (int chunk = 0; planes == 0 && chunk < runs.chunkCount(); chunk++) {
-            int index = rowIndex + runs.chunkOffset(chunk);
-            int shift = runs.chunkShift(chunk);
-            int w0 = runs.chunkWeightOffset(chunk);
-            ByteVector b0 = ByteVector.fromArray(CODES, packed, index).reinterpretAsShorts()
-                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-            ByteVector b1 = ByteVector.fromArray(CODES, packed, index + rowStride).reinterpretAsShorts()
-                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-            ByteVector b2 = ByteVector.fromArray(CODES, packed, index + 2 * rowStride).reinterpretAsShorts()
-                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-            ByteVector b3 = ByteVector.fromArray(CODES, packed, index + 3 * rowStride).reinterpretAsShorts()
-                    .lanewise(LSHR, shift).reinterpretAsBytes().and((byte) mask);
-            for (int part = 0; part < CODE_PARTS; part++) {
-                int lane = w0 + part * FLOAT_LANES;
-                FloatVector c0 = (FloatVector) b0.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                FloatVector c1 = (FloatVector) b1.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                FloatVector c2 = (FloatVector) b2.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                FloatVector c3 = (FloatVector) b3.convertShape(ZERO_EXTEND_B2I, INTS, part).convert(I2F, 0);
-                FloatVector w = FloatVector.fromArray(FLOATS, weights, lane);
-                s00 = c0.fma(w, s00);
-                s01 = c1.fma(w, s01);
-                s02 = c2.fma(w, s02);
-                s03 = c3.fma(w, s03);
-                w = FloatVector.fromArray(FLOATS, weights, w1 + lane);
-                s10 = c0.fma(w, s10);
-                s11 = c1.fma(w, s11);
-                s12 = c2.fma(w, s12);
-                s13 = c3.fma(w, s13);
-                w = FloatVector.fromArray(FLOATS, weights, w2 + lane);
-                s20 = c0.fma(w, s20);
-                s21 = c1.fma(w, s21);
-                s22 = c2.fma(w, s22);
-                s23 = c3.fma(w, s23);
-                w = FloatVector.fromArray(FLOATS, weights, w3 + lane);
-                s30 = c0.fma(w, s30);
-                s31 = c1.fma(w, s31);
-                s32 = c2.fma(w, s32);
-                s33 = c3.fma(w, s33);
             }
         }
         // The sixteen sums fold into sums[4h + k] by a transposing tree (each level: two table selects and an add per
