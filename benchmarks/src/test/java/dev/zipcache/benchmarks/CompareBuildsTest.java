@@ -15,16 +15,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Two builds compared in one JVM, each in its own class loader: here the same build twice (this test's class path),
- * which must time every round of both and give the same attention output, bit for bit.
+ * which must time every round of both and give the same attention output up to float rounding. Not bit for bit: each
+ * loader's copy of the kernels is compiled on its own, and a copy still in C1 sums some lanes in another order than
+ * C2's (benchmarks/NOTES.md §12).
  */
 class CompareBuildsTest {
 
     @Test
-    void theSameBuildTwiceTimesEveryRoundAndAgrees() throws MalformedURLException {
+    void theSameBuildTwiceTimesEveryRoundAndAgreesUpToRounding() throws MalformedURLException {
         List<URL> build = testClassPath();
         int rounds = 5;
+        int tokens = 256;
         for (String cache : List.of("fp16", "zipcache")) {
-            List<CompareBuilds.Timings> timings = CompareBuilds.run(List.of(build, build), cache, 256, rounds);
+            List<CompareBuilds.Timings> timings = CompareBuilds.run(List.of(build, build), cache, tokens, rounds);
             assertThat(timings).hasSize(2);
             for (CompareBuilds.Timings timing : timings) {
                 assertThat(timing.nanos()).hasSize(rounds);
@@ -34,7 +37,14 @@ class CompareBuildsTest {
                 assertThat(timing.output()).hasSize(32 * 128);
                 assertThat(IntStream.range(0, timing.output().length).anyMatch(i -> timing.output()[i] != 0f)).isTrue();
             }
-            assertThat(CompareBuilds.largestDifference(timings.get(0).output(), timings.get(1).output())).isZero();
+            // Each output is a weighted sum over the tokens: another summation order moves it by at most about one
+            // rounding per token, relative to the largest output.
+            double largest = 0;
+            for (float value : timings.get(0).output()) {
+                largest = Math.max(largest, Math.abs(value));
+            }
+            assertThat(CompareBuilds.largestDifference(timings.get(0).output(), timings.get(1).output()))
+                    .isLessThanOrEqualTo(tokens * Math.ulp(1f) * largest);
         }
     }
 
