@@ -20,7 +20,9 @@ import java.util.Random;
  * </ul>
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar
- * dev.zipcache.benchmarks.AttentionCpuTime decode|prefill 'fp16;zipcache' 4096 16384 [--kv-heads 2 --heads 8]}
+ * dev.zipcache.benchmarks.AttentionCpuTime decode|prefill 'fp16;zipcache' 4096 16384 [--kv-heads 2 --heads 8
+ * --layers 1]}; with {@code --layers 4} each call attends every layer, so the cache read per call is the whole
+ * model's, as in a decode step, instead of one layer's that may stay in the last-level cache
  */
 public final class AttentionCpuTime {
 
@@ -32,21 +34,23 @@ public final class AttentionCpuTime {
     public static void main(String[] args) {
         if (args.length < 3) {
             System.err.println("usage: AttentionCpuTime decode|prefill 'SPEC[;SPEC...]' TOKENS... "
-                    + "[--kv-heads N --heads N]");
+                    + "[--kv-heads N --heads N --layers N]");
             System.exit(2);
         }
         boolean prefill = args[0].equals("prefill");
         int kvHeads = 2;
         int heads = 8;
+        int layers = 1;
         java.util.List<Integer> lengths = new java.util.ArrayList<>();
         for (int i = 2; i < args.length; i++) {
             switch (args[i]) {
                 case "--kv-heads" -> kvHeads = Integer.parseInt(args[++i]);
                 case "--heads" -> heads = Integer.parseInt(args[++i]);
+                case "--layers" -> layers = Integer.parseInt(args[++i]);
                 default -> lengths.add(Integer.parseInt(args[i]));
             }
         }
-        KvCacheGeometry geometry = new KvCacheGeometry(1, kvHeads, heads, 128, 32_800);
+        KvCacheGeometry geometry = new KvCacheGeometry(layers, kvHeads, heads, 128, 32_800);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (String spec : args[1].split(";")) {
             for (int tokens : lengths) {
@@ -61,14 +65,16 @@ public final class AttentionCpuTime {
                     long start = threads.getCurrentThreadCpuTime();
                     int calls = 0;
                     while (threads.getCurrentThreadCpuTime() - start < 300_000_000L) {
-                        for (int head = 0; head < kvHeads; head++) {
-                            cache.attend(0, head, kind, queries, 0, rows, tokens - rows, output, 0);
+                        for (int layer = 0; layer < layers; layer++) {
+                            for (int head = 0; head < kvHeads; head++) {
+                                cache.attend(layer, head, kind, queries, 0, rows, tokens - rows, output, 0);
+                            }
                         }
                         calls++;
                     }
                     best = Math.min(best, (threads.getCurrentThreadCpuTime() - start) / 1e3 / calls);
                 }
-                double multiplyAdds = 2.0 * rows * heads * (prefill ? tokens - rows / 2.0 : tokens) * 128;
+                double multiplyAdds = 2.0 * layers * rows * heads * (prefill ? tokens - rows / 2.0 : tokens) * 128;
                 System.out.printf("%s %-10s %6d tokens: %10.1f µs CPU per call, %6.1f G multiply-adds/s%n",
                         args[0], spec, tokens, best, multiplyAdds / best / 1e3);
                 cache.close();
@@ -84,7 +90,9 @@ public final class AttentionCpuTime {
             int count = Math.min(chunk, tokens - done);
             float[] keys = gaussian(random, count * geometry.kvWidth());
             float[] values = gaussian(random, count * geometry.kvWidth());
-            cache.append(0, keys, 0, values, 0, count);
+            for (int layer = 0; layer < geometry.layers(); layer++) {
+                cache.append(layer, keys, 0, values, 0, count);
+            }
             cache.commit(count, KvCache.AttentionKind.PREFILL);
         }
         if (compress) {

@@ -96,7 +96,8 @@ final class FloatVectors {
             VectorMask<Float> underflow = x.compare(VectorOperators.LT, EXP_MIN_ARGUMENT);
             VectorMask<Float> overflow = x.compare(VectorOperators.GT, EXP_MAX_ARGUMENT);
             FloatVector clamped = x.max(EXP_MIN_ARGUMENT).min(EXP_MAX_ARGUMENT);
-            FloatVector n = clamped.fma(LOG2_E, ROUNDING_SHIFT).sub(ROUNDING_SHIFT);
+            FloatVector shifted = clamped.fma(LOG2_E, ROUNDING_SHIFT);
+            FloatVector n = shifted.sub(ROUNDING_SHIFT);
             FloatVector r = n.fma(FloatVector.broadcast(SPECIES, -LN2_HIGH), clamped);
             r = n.neg().fma(FloatVector.broadcast(SPECIES, LN2_LOW), r);
             FloatVector p = FloatVector.broadcast(SPECIES, EXP_POLYNOMIAL[0]);
@@ -104,8 +105,9 @@ final class FloatVectors {
                 p = r.fma(p, FloatVector.broadcast(SPECIES, EXP_POLYNOMIAL[k]));
             }
             FloatVector expR = r.mul(r).mul(p).add(r).add(1f);
-            IntVector exponent = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
-                    .lanewise(VectorOperators.LSHL, 23);
+            // 2^n's exponent field, (n + 127) << 23, from the shifted float's bits (1.5·2^23 + n), whose bits above n
+            // shift out: two integer operations instead of a float-to-int conversion with Java's fix-ups.
+            IntVector exponent = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23);
             FloatVector result = exponent.reinterpretAsFloats().mul(expR)
                     .blend(0f, underflow).blend(Float.POSITIVE_INFINITY, overflow);
             result.intoArray(values, i, lanes);

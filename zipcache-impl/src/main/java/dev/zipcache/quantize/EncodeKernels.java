@@ -20,15 +20,22 @@ import java.util.Arrays;
  *
  * <p>Every kernel gives the bits of the scalar primitives in {@link MinMaxQuantization} and {@link CodePacking}: the
  * lane operations are the same IEEE operations in the same order (minimum and maximum are exact in any order), and
- * {@link Math#rint} is the add-and-subtract of 1.5·2^23, which rounds half to even in the current rounding mode for
- * any value within ±2^22; values are clamped to {@code [−1, maxCode + 1]} first, which does not change the clamped
- * code. The rounding is written out in each loop rather than in a helper that takes a vector (see
+ * {@link Math#rint} is the addition of 1.5·2^23, which rounds half to even for any value within ±2^22, read back from
+ * the sum's bits; values are clamped to {@code [0, maxCode]} first, which gives the code that rounding then clamping
+ * gives (rint is monotonic and keeps integers). The rounding is written out in each loop rather than in a helper that takes a vector (see
  * {@link QuantizedVectors}).
  */
 final class EncodeKernels {
 
     /** x + 1.5·2^23 lands where floats are integers, so the addition rounds x half to even. */
     private static final float ROUNDING_SHIFT = 0x1.8p23f;
+
+    /**
+     * The bits of {@link #ROUNDING_SHIFT}: for 0 ≤ x ≤ 2^22 the bits of x + 1.5·2^23 are these plus rint(x), so the
+     * code is an integer subtraction, not a float-to-int conversion (which also costs Java's fix-ups for NaN and
+     * overflow: it took half of the encoding's time).
+     */
+    private static final int ROUNDING_SHIFT_BITS = Float.floatToRawIntBits(ROUNDING_SHIFT);
 
     /** Packed bytes per store, one per int lane; null below 8 lanes, the narrowest byte vector (then packing is scalar). */
     private static final VectorSpecies<Byte> PACKED = INTS.length() < Long.SIZE / Byte.SIZE ? null
@@ -88,13 +95,24 @@ final class EncodeKernels {
         if (bound > 0) {
             FloatVector lowest = FloatVector.broadcast(FLOATS, Float.POSITIVE_INFINITY);
             FloatVector highest = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+            FloatVector lowest2 = lowest;
+            FloatVector highest2 = highest;
+            // Two chains each: a row is only 16 vectors or so, and one chain waits on the latency of every step.
+            for (; i + FLOAT_LANES < bound; i += 2 * FLOAT_LANES) {
+                FloatVector value = FloatVector.fromArray(FLOATS, row, from + i);
+                FloatVector value2 = FloatVector.fromArray(FLOATS, row, from + i + FLOAT_LANES);
+                lowest = value.min(lowest);
+                highest = value.max(highest);
+                lowest2 = value2.min(lowest2);
+                highest2 = value2.max(highest2);
+            }
             for (; i < bound; i += FLOAT_LANES) {
                 FloatVector value = FloatVector.fromArray(FLOATS, row, from + i);
                 lowest = value.min(lowest);
                 highest = value.max(highest);
             }
-            minimum = lowest.reduceLanes(VectorOperators.MIN);
-            maximum = highest.reduceLanes(VectorOperators.MAX);
+            minimum = lowest.min(lowest2).reduceLanes(VectorOperators.MIN);
+            maximum = highest.max(highest2).reduceLanes(VectorOperators.MAX);
         }
         for (; i < n; i++) {
             minimum = Math.min(minimum, row[from + i]);
@@ -114,10 +132,10 @@ final class EncodeKernels {
             FloatVector step = FloatVector.fromArray(FLOATS, steps, i);
             FloatVector scaled = FloatVector.fromArray(FLOATS, row, i).sub(FloatVector.fromArray(FLOATS, minimums, i))
                     .div(step);
-            // rint within [0, maxCode], 0 where the step is 0 (a constant column).
-            FloatVector rounded = scaled.max(-1f).min(maxCode + 1f).add(ROUNDING_SHIFT).sub(ROUNDING_SHIFT)
-                    .max(0f).min((float) maxCode).blend(0f, step.compare(VectorOperators.EQ, 0f));
-            ((IntVector) rounded.convert(VectorOperators.F2I, 0)).intoArray(codes, i);
+            // rint within [0, maxCode] read from the shifted float's bits; 0 where the step is 0 (a constant column,
+            // whose 0/0 is NaN).
+            scaled.max(0f).min((float) maxCode).add(ROUNDING_SHIFT).reinterpretAsInts().sub(ROUNDING_SHIFT_BITS)
+                    .blend(0, step.compare(VectorOperators.EQ, 0f).cast(INTS)).intoArray(codes, i);
         }
         for (; i < n; i++) {
             codes[i] = MinMaxQuantization.code(row[i], minimums[i], steps[i], maxCode);
@@ -138,9 +156,8 @@ final class EncodeKernels {
         for (int bound = FLOATS.loopBound(n); i < bound; i += FLOAT_LANES) {
             FloatVector scaled = FloatVector.fromArray(FLOATS, row, from + i).sub(minimum).div(step);
             // rint within [0, maxCode], as in encodeColumns.
-            FloatVector rounded = scaled.max(-1f).min(maxCode + 1f).add(ROUNDING_SHIFT).sub(ROUNDING_SHIFT)
-                    .max(0f).min((float) maxCode);
-            ((IntVector) rounded.convert(VectorOperators.F2I, 0)).intoArray(codes, codesFrom + i);
+            scaled.max(0f).min((float) maxCode).add(ROUNDING_SHIFT).reinterpretAsInts().sub(ROUNDING_SHIFT_BITS)
+                    .intoArray(codes, codesFrom + i);
         }
         for (; i < n; i++) {
             codes[codesFrom + i] = MinMaxQuantization.code(row[from + i], minimum, step, maxCode);

@@ -115,6 +115,49 @@ class EncodeKernelsTest {
         }
     }
 
+    /**
+     * The encoders read rint from the bits of x + 1.5·2^23 after clamping to {@code [0, maxCode]}, where the scalar
+     * primitive rounds first and clamps after: the same code for every x, checked on values the quantizers never pass
+     * them (far out of range, every half-way point from −1.5 to maxCode + 1.5, signed zeros, 0/0 in constant columns),
+     * on enough rows that C2 compiles the kernels partway.
+     */
+    @Test
+    void encodersGiveTheScalarCodeForAnyValue() {
+        Random random = new Random(17);
+        int width = 48;
+        float[] row = new float[width];
+        float[] minimums = new float[width];
+        float[] steps = new float[width];
+        int[] codes = new int[width];
+        int mismatches = 0;
+        for (int r = 0; r < 20_000; r++) {
+            int bits = r % 2 == 0 ? 2 : 4;
+            int maxCode = MinMaxQuantization.maxCode(bits);
+            for (int i = 0; i < width; i++) {
+                minimums[i] = (float) random.nextGaussian();
+                steps[i] = i % 11 == 0 ? 0f : 1e-3f + (float) Math.abs(random.nextGaussian());
+                row[i] = switch (random.nextInt(5)) {
+                    case 0 -> minimums[i] + steps[i] * (random.nextInt(maxCode + 4) - 1.5f);
+                    case 1 -> minimums[i];
+                    case 2 -> random.nextBoolean() ? -0f : 0f;
+                    case 3 -> (float) random.nextGaussian() * 1e6f;
+                    default -> (float) random.nextGaussian() * 4;
+                };
+            }
+            EncodeKernels.encodeColumns(row, minimums, steps, maxCode, codes, width);
+            for (int i = 0; i < width; i++) {
+                mismatches += codes[i] == MinMaxQuantization.code(row[i], minimums[i], steps[i], maxCode) ? 0 : 1;
+            }
+            float minimum = minimums[r % width];
+            float step = steps[(r + 1) % width];
+            EncodeKernels.encodeRun(row, 0, minimum, step, maxCode, codes, 0, width);
+            for (int i = 0; i < width; i++) {
+                mismatches += codes[i] == MinMaxQuantization.code(row[i], minimum, step, maxCode) ? 0 : 1;
+            }
+        }
+        assertThat(mismatches).isZero();
+    }
+
     /** 2-bit codes of 0, 3 and the three half-way points: rint rounds half to even (0.5 → 0, 1.5 → 2, 2.5 → 2). */
     @Test
     void halfWayValuesRoundToEven() {
