@@ -35,4 +35,53 @@ public interface KvQuantizer extends NamedProvider {
     default float[] channelScales(float[] values, int offset, int rows, int width, SpecOptions options) {
         return null;
     }
+
+    /**
+     * {@link #quantize(float[], int, int, int, int, float[], SpecOptions, int)} of rows that the caller produces on
+     * demand (a cache re-quantizing its sequence: old rows dequantized, new ones from its fp16 buffer), so that no
+     * copy of the whole block need exist: a scheme may ask for a row more than once. The default copies the rows into
+     * one array.
+     */
+    default QuantizedBlock quantize(RowSource source, int rows, int width, int bits, float[] channelScales,
+                                    SpecOptions options, int sliceWidth) {
+        return quantize(source.toArray(rows, width), 0, rows, width, bits, channelScales, options, sliceWidth);
+    }
+
+    /** {@link #channelScales(float[], int, int, int, SpecOptions)} of rows the caller produces on demand. */
+    default float[] channelScales(RowSource source, int rows, int width, SpecOptions options) {
+        return channelScales(source.toArray(rows, width), 0, rows, width, options);
+    }
+
+    /** The rows of a block, produced one at a time on demand. */
+    @FunctionalInterface
+    interface RowSource {
+
+        /** Writes row {@code row}'s values to {@code out[offset .. offset + width)}. */
+        void copyRow(int row, float[] out, int offset);
+
+        /** The rows of a row-major array of rows of {@code width} values from {@code values[offset]}. */
+        static RowSource of(float[] values, int offset, int width) {
+            return (row, out, outOffset) -> System.arraycopy(values, offset + row * width, out, outOffset, width);
+        }
+
+        /** This source's first {@code rows} rows, then {@code next}'s, as one source. */
+        default RowSource then(int rows, RowSource next) {
+            return (row, out, offset) -> {
+                if (row < rows) {
+                    copyRow(row, out, offset);
+                } else {
+                    next.copyRow(row - rows, out, offset);
+                }
+            };
+        }
+
+        /** The first {@code rows} rows in one row-major array. */
+        default float[] toArray(int rows, int width) {
+            float[] values = new float[Math.multiplyExact(rows, width)];
+            for (int row = 0; row < rows; row++) {
+                copyRow(row, values, row * width);
+            }
+            return values;
+        }
+    }
 }

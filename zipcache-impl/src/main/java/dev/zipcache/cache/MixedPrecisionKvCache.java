@@ -4,6 +4,7 @@ import dev.zipcache.quantize.MinMaxQuantizedBlock;
 import dev.zipcache.spi.KvCacheGeometry;
 import dev.zipcache.spi.KvCacheStats;
 import dev.zipcache.spi.KvQuantizer;
+import dev.zipcache.spi.KvQuantizer.RowSource;
 import dev.zipcache.spi.QuantizedBlock;
 import dev.zipcache.spi.SaliencyPolicy;
 import dev.zipcache.spi.SaliencyScorer;
@@ -334,24 +335,24 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
         }
         int salientRows = state.salientRows + newSalient;
         int regularRows = state.regularRows + newRegular;
-        // One matrix per kind, salient rows then regular rows, the keys' dropped before the values' is made: a
-        // re-compression's transient floats stay at one copy of the sequence.
-        float[] keys = gather(state.keys, state.salientKeys, state.salientRows, salientTokens, state.regularKeys,
-                state.regularRows, regularTokens, salientRows + regularRows);
-        state.salientKeys = quantize(config.keyQuantizer(), config.keyOptions(), keys, 0, salientRows,
+        // Each group's rows are produced on demand (old rows dequantized, new ones from the fp16 buffer) rather than
+        // gathered into one float copy of the sequence: at 32k tokens that copy was 33.5 MB per kind and layer of an
+        // 8-layer-KV-head model, written and read three times per re-compression.
+        RowSource salientKeys = groupRows(state.keys, state.salientKeys, state.salientRows, salientTokens);
+        RowSource regularKeys = groupRows(state.keys, state.regularKeys, state.regularRows, regularTokens);
+        state.salientKeys = quantize(config.keyQuantizer(), config.keyOptions(), salientKeys, salientRows,
                 config.highBits(), null);
-        state.regularKeys = quantize(config.keyQuantizer(), config.keyOptions(), keys, salientRows, regularRows,
+        state.regularKeys = quantize(config.keyQuantizer(), config.keyOptions(), regularKeys, regularRows,
                 config.lowBits(), null);
-        keys = null;
-        float[] values = gather(state.values, state.salientValues, state.salientRows, salientTokens,
-                state.regularValues, state.regularRows, regularTokens, salientRows + regularRows);
+        RowSource salientValues = groupRows(state.values, state.salientValues, state.salientRows, salientTokens);
+        RowSource regularValues = groupRows(state.values, state.regularValues, state.regularRows, regularTokens);
         // CST's channel scales are computed once over every token of both groups (ZIPCACHE.md §4).
-        float[] scales = config.valueQuantizer().channelScales(values, 0, salientRows + regularRows, width,
-                config.valueOptions());
-        state.salientValues = quantize(config.valueQuantizer(), config.valueOptions(), values, 0, salientRows,
+        float[] scales = config.valueQuantizer().channelScales(salientValues.then(salientRows, regularValues),
+                salientRows + regularRows, width, config.valueOptions());
+        state.salientValues = quantize(config.valueQuantizer(), config.valueOptions(), salientValues, salientRows,
                 config.highBits(), scales);
-        state.regularValues = quantize(config.valueQuantizer(), config.valueOptions(), values, salientRows,
-                regularRows, config.lowBits(), scales);
+        state.regularValues = quantize(config.valueQuantizer(), config.valueOptions(), regularValues, regularRows,
+                config.lowBits(), scales);
         state.salientRows = salientRows;
         state.regularRows = regularRows;
         state.sliceGroups();
@@ -381,35 +382,26 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
     }
 
     /**
-     * One kind's rows of both groups in one matrix: the salient group's old rows, dequantized, then the buffered
-     * tokens chosen for it in each head; then the same for the regular group.
+     * One group's rows of one kind, as the group will hold them: its old rows dequantized, then the buffered tokens
+     * chosen for it in each head (row {@code oldRows + j} takes each head's {@code j}-th chosen token in that head's
+     * channels).
      */
-    private float[] gather(TokenBuffer buffer, QuantizedBlock oldSalient, int oldSalientRows, int[][] salientTokens,
-                           QuantizedBlock oldRegular, int oldRegularRows, int[][] regularTokens, int rows) {
-        float[] matrix = new float[rows * width];
-        int regularStart = oldSalientRows + salientTokens[0].length;
-        gatherGroup(buffer, oldSalient, oldSalientRows, salientTokens, matrix, 0);
-        gatherGroup(buffer, oldRegular, oldRegularRows, regularTokens, matrix, regularStart);
-        return matrix;
-    }
-
-    private void gatherGroup(TokenBuffer buffer, QuantizedBlock old, int oldRows, int[][] chosen, float[] matrix,
-                             int firstRow) {
-        for (int row = 0; row < oldRows; row++) {
-            old.dequantize(row, 0, matrix, (firstRow + row) * width, width);
-        }
-        for (int head = 0; head < chosen.length; head++) {
-            for (int j = 0; j < chosen[head].length; j++) {
-                buffer.copyTo(chosen[head][j], head * dimension, dimension, matrix,
-                        (firstRow + oldRows + j) * width + head * dimension);
+    private RowSource groupRows(TokenBuffer buffer, QuantizedBlock old, int oldRows, int[][] chosen) {
+        return (row, out, offset) -> {
+            if (row < oldRows) {
+                old.dequantize(row, 0, out, offset, width);
+                return;
             }
-        }
+            for (int head = 0; head < chosen.length; head++) {
+                buffer.copyTo(chosen[head][row - oldRows], head * dimension, dimension, out,
+                        offset + head * dimension);
+            }
+        };
     }
 
-    private QuantizedBlock quantize(KvQuantizer quantizer, SpecOptions options, float[] matrix, int firstRow,
-                                    int rows, int bits, float[] scales) {
-        return rows == 0 ? null : quantizer.quantize(matrix, firstRow * width, rows, width, bits, scales, options,
-                sliceWidth);
+    private QuantizedBlock quantize(KvQuantizer quantizer, SpecOptions options, RowSource rows, int rowCount,
+                                    int bits, float[] scales) {
+        return rowCount == 0 ? null : quantizer.quantize(rows, rowCount, width, bits, scales, options, sliceWidth);
     }
 
     @Override

@@ -32,10 +32,19 @@ public final class ChannelSeparableTokenwiseQuantizer extends MinMaxQuantizer {
     @Override
     public float[] channelScales(float[] values, int offset, int rows, int width, SpecOptions options) {
         checkBlock(values, offset, rows, width);
+        return channelScales(RowSource.of(values, offset, width), rows, width, options);
+    }
+
+    /** {@link #channelScales(float[], int, int, int, SpecOptions)}, reading each row once. */
+    @Override
+    public float[] channelScales(RowSource source, int rows, int width, SpecOptions options) {
+        checkShape(rows, width);
         ChannelNormalizer normalizer = ChannelNormalizer.parse(resolve(options).string(NORMALIZER));
         float[] scales = new float[width];
-        for (int row = 0; row < rows; row++) {
-            EncodeKernels.widenMagnitude(values, offset + row * width, scales, width);
+        float[] row = new float[width];
+        for (int r = 0; r < rows; r++) {
+            source.copyRow(r, row, 0);
+            EncodeKernels.widenMagnitude(row, 0, scales, width);
         }
         for (int column = 0; column < width; column++) {
             if (!Float.isFinite(scales[column])) {
@@ -53,8 +62,8 @@ public final class ChannelSeparableTokenwiseQuantizer extends MinMaxQuantizer {
     }
 
     @Override
-    short[] ownScales(float[] values, int offset, int rows, int width, SpecOptions options) {
-        float[] scales = channelScales(values, offset, rows, width, options);
+    short[] ownScales(RowSource source, int rows, int width, SpecOptions options) {
+        float[] scales = channelScales(source, rows, width, options);
         short[] halves = new short[width];
         for (int column = 0; column < width; column++) {
             halves[column] = halfScale(scales[column]);

@@ -82,13 +82,33 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
     @Override
     public final MinMaxQuantizedBlock quantize(float[] values, int offset, int rows, int width, int bits,
                                                float[] channelScales, SpecOptions options, int sliceWidth) {
-        MinMaxQuantization.checkBits(bits);
         checkBlock(values, offset, rows, width);
+        return quantize(RowSource.of(values, offset, width), rows, width, bits, channelScales, options, sliceWidth);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Row by row, one row of scaled values and codes at a time, so no copy of the block is made: per-column
+     * parameters (channelwise) read every row twice, once for the extremes and once to encode; per-row ones once
+     * (and CST's own channel scales once more). A re-compression quantizes every token of a long context, where a
+     * whole-block copy was hundreds of megabytes of memory traffic.
+     *
+     * @return a {@link MinMaxQuantizedBlock}
+     * @throws IllegalArgumentException for bad bits, shapes, scales or options, or values that do not fit fp16
+     *                                  parameters
+     */
+    @Override
+    public final MinMaxQuantizedBlock quantize(RowSource source, int rows, int width, int bits, float[] channelScales,
+                                               SpecOptions options, int sliceWidth) {
+        MinMaxQuantization.checkBits(bits);
+        Objects.requireNonNull(source, "source");
+        checkShape(rows, width);
         int segment = sliceWidth > 0 && width % sliceWidth == 0 && sliceWidth % Byte.SIZE == 0 ? sliceWidth : width;
         SpecOptions resolved = resolve(options);
         int group = group(width, resolved);
         short[] scales = channelScales != null ? roundScales(channelScales, width, group)
-                : ownScales(values, offset, rows, width, resolved);
+                : ownScales(source, rows, width, resolved);
 
         float[] scaleValues = null;
         if (scales != null) {
@@ -97,8 +117,6 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
                 scaleValues[column] = Float.float16ToFloat(scales[column]);
             }
         }
-        // Row by row, one row of scaled values and codes at a time: a column-by-column walk would stride through
-        // the whole block once per column, and a re-compression quantizes every token of a long context.
         float[] row = new float[width];
         int[] codes = new int[width];
         byte[] packed = new byte[rows * (width / segment) * CodePacking.rowBytes(segment, bits)];
@@ -111,7 +129,7 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
             Arrays.fill(lowest, Float.POSITIVE_INFINITY);
             Arrays.fill(highest, Float.NEGATIVE_INFINITY);
             for (int r = 0; r < rows; r++) {
-                EncodeKernels.widen(scaledRow(values, offset + r * width, scaleValues, row), lowest, highest, width);
+                EncodeKernels.widen(scaledRow(source, r, scaleValues, row), lowest, highest, width);
             }
             minimums = new short[width];
             steps = new short[width];
@@ -123,8 +141,8 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
                 highest[column] = parameters.step();
             }
             for (int r = 0; r < rows; r++) {
-                EncodeKernels.encodeColumns(scaledRow(values, offset + r * width, scaleValues, row), lowest, highest,
-                        maxCode, codes, width);
+                EncodeKernels.encodeColumns(scaledRow(source, r, scaleValues, row), lowest, highest, maxCode, codes,
+                        width);
                 packRow(codes, r, rows, width, segment, bits, packed);
             }
         } else {
@@ -133,7 +151,7 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
             steps = new short[rows * groupsPerRow];
             float[] extremes = new float[2];
             for (int r = 0; r < rows; r++) {
-                scaledRow(values, offset + r * width, scaleValues, row);
+                scaledRow(source, r, scaleValues, row);
                 for (int g = 0; g < groupsPerRow; g++) {
                     int first = g * group;
                     int count = Math.min(group, width - first);
@@ -164,18 +182,17 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
      */
     abstract int group(int width, SpecOptions options);
 
-    /** Row {@code values[from .. from + width)} divided by the channel scales into {@code row}, or that row itself. */
-    private static float[] scaledRow(float[] values, int from, float[] scales, float[] row) {
-        if (scales == null) {
-            System.arraycopy(values, from, row, 0, row.length);
-        } else {
-            EncodeKernels.divide(values, from, scales, row, row.length);
+    /** Row {@code r} of {@code source} into {@code row}, divided by the channel scales if there are any. */
+    private static float[] scaledRow(RowSource source, int r, float[] scales, float[] row) {
+        source.copyRow(r, row, 0);
+        if (scales != null) {
+            EncodeKernels.divide(row, 0, scales, row, row.length);
         }
         return row;
     }
 
     /** The fp16 channel scales a block uses when the caller passes none; null for none. */
-    short[] ownScales(float[] values, int offset, int rows, int width, SpecOptions options) {
+    short[] ownScales(RowSource source, int rows, int width, SpecOptions options) {
         return null;
     }
 
@@ -199,11 +216,16 @@ public abstract sealed class MinMaxQuantizer implements KvQuantizer
     /** Checks the shape and that {@code values} holds it from {@code offset}. */
     static void checkBlock(float[] values, int offset, int rows, int width) {
         Objects.requireNonNull(values, "values");
+        checkShape(rows, width);
+        Objects.checkFromIndexSize(offset, Math.multiplyExact(rows, width), values.length);
+    }
+
+    /** Checks that a block has at least one row and one column. */
+    static void checkShape(int rows, int width) {
         if (rows < 1 || width < 1) {
             throw new IllegalArgumentException("a block needs at least one row and one column, got " + rows + " × "
                     + width);
         }
-        Objects.checkFromIndexSize(offset, Math.multiplyExact(rows, width), values.length);
     }
 
     /** fp16 copies of caller-given scales, zero replaced by one. */
