@@ -51,6 +51,7 @@ public final class CpuForwardPass implements ForwardPass {
     private final float[] lastLogits;
 
     private final MatmulTask matmul = new MatmulTask();
+    private final StackedDecodeTask stacked = new StackedDecodeTask();
     private final AttendTask attend = new AttendTask();
 
     public CpuForwardPass(ModelConfig config, ModelWeights weights, ComputePool pool, int maxBatch) {
@@ -113,9 +114,15 @@ public final class CpuForwardPass implements ForwardPass {
             Kernels.rmsNorm(normalized, row * width, residual, row * width, layerWeights.attentionNorm(), width,
                     config.rmsEpsilon());
         }
-        multiply(layerWeights.queryProjection(), normalized, rows, queries);
-        multiply(layerWeights.keyProjection(), normalized, rows, keys, true);
-        multiply(layerWeights.valueProjection(), normalized, rows, values, true);
+        if (rows == 1) {
+            stacked.set(normalized, layerWeights.queryProjection(), queries, layerWeights.keyProjection(), keys,
+                    layerWeights.valueProjection(), values);
+            runStacked();
+        } else {
+            multiply(layerWeights.queryProjection(), normalized, rows, queries);
+            multiply(layerWeights.keyProjection(), normalized, rows, keys, true);
+            multiply(layerWeights.valueProjection(), normalized, rows, values, true);
+        }
         if (layerWeights.queryBias() != null) {
             Kernels.addBias(queries, layerWeights.queryBias(), rows);
             Kernels.addBias(keys, layerWeights.keyBias(), rows);
@@ -136,8 +143,13 @@ public final class CpuForwardPass implements ForwardPass {
             Kernels.rmsNorm(normalized, row * width, residual, row * width, layerWeights.feedForwardNorm(), width,
                     config.rmsEpsilon());
         }
-        multiply(layerWeights.gateProjection(), normalized, rows, gate);
-        multiply(layerWeights.upProjection(), normalized, rows, up, true);
+        if (rows == 1) {
+            stacked.set(normalized, layerWeights.gateProjection(), gate, layerWeights.upProjection(), up, null, null);
+            runStacked();
+        } else {
+            multiply(layerWeights.gateProjection(), normalized, rows, gate);
+            multiply(layerWeights.upProjection(), normalized, rows, up, true);
+        }
         Kernels.swiGlu(gate, up, 0, rows * config.feedForwardLength());
         multiply(layerWeights.downProjection(), gate, rows, projected);
         Kernels.add(residual, projected, rows * width);
@@ -187,9 +199,67 @@ public final class CpuForwardPass implements ForwardPass {
         }
     }
 
+    /** {@link #stacked}'s products as one loop (one wait at its end instead of one per matrix). */
+    private void runStacked() {
+        if ((long) stacked.rows() * stacked.columns() < PARALLEL_THRESHOLD) {
+            stacked.run(0, stacked.rows());
+        } else {
+            pool.parallelFor(stacked.rows(), 16, DECODE_CHUNKS_PER_THREAD, stacked);
+        }
+    }
+
     @Override
     public void close() {
         // buffers are plain arrays; the pool belongs to the caller
+    }
+
+    /**
+     * A decode step's products of one input with two or three matrices (query, key and value; gate and up), as one
+     * loop over their rows laid end to end: a range that crosses from one matrix into the next takes the rows of
+     * each. One reusable instance, so a step allocates nothing.
+     */
+    private static final class StackedDecodeTask implements ComputePool.RangeTask {
+        private final WeightMatrix[] matrices = new WeightMatrix[3];
+        private final float[][] outputs = new float[3][];
+        private float[] input;
+        private int count;
+        private int rows;
+
+        /** The products of {@code input} with each matrix into its output; a null third matrix leaves two. */
+        void set(float[] input, WeightMatrix first, float[] firstOutput, WeightMatrix second, float[] secondOutput,
+                 WeightMatrix third, float[] thirdOutput) {
+            this.input = input;
+            matrices[0] = first;
+            matrices[1] = second;
+            matrices[2] = third;
+            outputs[0] = firstOutput;
+            outputs[1] = secondOutput;
+            outputs[2] = thirdOutput;
+            count = third == null ? 2 : 3;
+            rows = 0;
+            for (int m = 0; m < count; m++) {
+                rows += matrices[m].rows();
+            }
+        }
+
+        int rows() {
+            return rows;
+        }
+
+        int columns() {
+            return matrices[0].columns();
+        }
+
+        @Override
+        public void run(int start, int end) {
+            for (int m = 0, base = 0; m < count && base < end; base += matrices[m].rows(), m++) {
+                int from = Math.max(start, base);
+                int to = Math.min(end, base + matrices[m].rows());
+                if (from < to) {
+                    matrices[m].dotRows(from - base, to - from, input, 0, outputs[m], from - base);
+                }
+            }
+        }
     }
 
     /** A matrix product over a range of output rows; one reusable instance, so a loop allocates nothing. */
