@@ -22,8 +22,8 @@ import java.util.Arrays;
  * lane operations are the same IEEE operations in the same order (minimum and maximum are exact in any order), and
  * {@link Math#rint} is the addition of 1.5·2^23, which rounds half to even for any value within ±2^22, read back from
  * the sum's bits; values are clamped to {@code [0, maxCode]} first, which gives the code that rounding then clamping
- * gives (rint is monotonic and keeps integers). The rounding is written out in each loop rather than in a helper that takes a vector (see
- * {@link QuantizedVectors}).
+ * gives (rint is monotonic and keeps integers). The rounding is written out in each loop rather than in a helper
+ * that takes a vector (see {@link QuantizedVectors}).
  */
 final class EncodeKernels {
 
