@@ -83,7 +83,7 @@ public final class AttentionCpuTime {
     }
 
     /** Random keys and values, appended as the engine does; compressed (endPrefill) only for decode. */
-    private static void fill(KvCache cache, KvCacheGeometry geometry, int tokens, boolean compress) {
+    static void fill(KvCache cache, KvCacheGeometry geometry, int tokens, boolean compress) {
         Random random = new Random(5);
         int chunk = 512;
         for (int done = 0; done < tokens; done += chunk) {
@@ -100,7 +100,7 @@ public final class AttentionCpuTime {
         }
     }
 
-    private static float[] gaussian(Random random, int length) {
+    static float[] gaussian(Random random, int length) {
         float[] values = new float[length];
         for (int i = 0; i < length; i++) {
             values[i] = (float) random.nextGaussian();

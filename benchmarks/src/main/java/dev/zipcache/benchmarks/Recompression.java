@@ -11,8 +11,8 @@ import java.util.Random;
 /**
  * What a cache's periodic re-compression costs: {@code zipcache} quantizes its whole sequence again every 100 decode
  * steps (ZIPCACHE.md §7), a pause of tens of milliseconds at long contexts that {@code bench}'s decode figure includes
- * and {@link AlternatingDecode}'s medians leave out. The cache is filled with Gaussian keys and values as the engine
- * fills it (appends and commits, then {@code endPrefill}), then takes decode commits; each round's slowest commit is
+ * and {@link AlternatingDecode}'s medians leave out. The cache is filled as {@link AttentionCpuTime} fills it
+ * (Gaussian keys and values, appends and commits, then {@code endPrefill}), then takes decode commits; each round's slowest commit is
  * its re-compression. Wall time, since a re-compression runs the layers in parallel. {@code attn-heavy}'s shape by
  * default (4 layers, 2 KV heads of 128).
  *
@@ -20,8 +20,6 @@ import java.util.Random;
  * dev.zipcache.benchmarks.Recompression zipcache 32768 [ROUNDS] [--layers 4 --kv-heads 2]}
  */
 public final class Recompression {
-
-    private static final int PREFILL_CHUNK = 512;
 
     private Recompression() {
     }
@@ -33,15 +31,10 @@ public final class Recompression {
                     + geometry.maxTokens() + " tokens; got " + tokens + " tokens and " + rounds + " rounds of "
                     + interval);
         }
-        Random random = new Random(5);
+        Random random = new Random(7);
         double[] slowest = new double[rounds];
         try (KvCache cache = Providers.createCache(spec, geometry)) {
-            for (int done = 0; done < tokens; done += PREFILL_CHUNK) {
-                int count = Math.min(PREFILL_CHUNK, tokens - done);
-                append(cache, geometry, random, count);
-                cache.commit(count, KvCache.AttentionKind.PREFILL);
-            }
-            cache.endPrefill();
+            AttentionCpuTime.fill(cache, geometry, tokens, true);
             for (int round = 0; round < rounds; round++) {
                 long slow = 0;
                 for (int step = 0; step < interval; step++) {
@@ -57,19 +50,11 @@ public final class Recompression {
     }
 
     private static void append(KvCache cache, KvCacheGeometry geometry, Random random, int rows) {
-        float[] keys = gaussian(random, rows * geometry.kvWidth());
-        float[] values = gaussian(random, rows * geometry.kvWidth());
+        float[] keys = AttentionCpuTime.gaussian(random, rows * geometry.kvWidth());
+        float[] values = AttentionCpuTime.gaussian(random, rows * geometry.kvWidth());
         for (int layer = 0; layer < geometry.layers(); layer++) {
             cache.append(layer, keys, 0, values, 0, rows);
         }
-    }
-
-    private static float[] gaussian(Random random, int length) {
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
     }
 
     public static void main(String[] args) {
