@@ -58,10 +58,19 @@ public final class ComputePool implements AutoCloseable {
      * least {@code minimumChunk}; small loops run on the caller alone.
      */
     public void parallelFor(int count, int minimumChunk, RangeTask task) {
+        parallelFor(count, minimumChunk, 4, task);
+    }
+
+    /**
+     * {@link #parallelFor(int, int, RangeTask)} with about {@code chunksPerThread} chunks per thread. More chunks
+     * balance the threads better (one that finishes early takes the next chunk instead of waiting); fewer give each
+     * thread longer runs of data, which streaming loops read faster.
+     */
+    public void parallelFor(int count, int minimumChunk, int chunksPerThread, RangeTask task) {
         if (count <= 0) {
             return;
         }
-        int perThread = Math.max(1, count / (4 * threads()));
+        int perThread = Math.max(1, count / (Math.max(1, chunksPerThread) * threads()));
         int chunkSize = Math.max(Math.max(1, minimumChunk), perThread);
         if (workers.length == 0 || chunkSize >= count) {
             task.run(0, count);

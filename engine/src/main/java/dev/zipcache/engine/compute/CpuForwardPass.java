@@ -23,6 +23,13 @@ public final class CpuForwardPass implements ForwardPass {
     public static final int DEFAULT_MAX_BATCH = 256;
     /** Multiply-adds below which a matrix product stays on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
+    /**
+     * Chunks per thread of a decode step's matrix products: one, so that each thread streams its rows as a few long
+     * runs (a chunk's rows go in four slices, {@code MappedMatrix.dotRowsInPasses}) that the prefetchers follow.
+     * attn-heavy at 512 tokens, medians of 1,000 steps: 1.74–1.84 ms per step with four chunks per thread, 2.2 with
+     * sixteen, 1.44–1.53 with one (NOTES §20).
+     */
+    private static final int DECODE_CHUNKS_PER_THREAD = 1;
 
     private final ModelConfig config;
     private final ModelWeights weights;
@@ -44,6 +51,7 @@ public final class CpuForwardPass implements ForwardPass {
     private final float[] lastLogits;
 
     private final MatmulTask matmul = new MatmulTask();
+    private final StackedDecodeTask stacked = new StackedDecodeTask();
     private final AttendTask attend = new AttendTask();
 
     public CpuForwardPass(ModelConfig config, ModelWeights weights, ComputePool pool, int maxBatch) {
@@ -106,9 +114,15 @@ public final class CpuForwardPass implements ForwardPass {
             Kernels.rmsNorm(normalized, row * width, residual, row * width, layerWeights.attentionNorm(), width,
                     config.rmsEpsilon());
         }
-        multiply(layerWeights.queryProjection(), normalized, rows, queries);
-        multiply(layerWeights.keyProjection(), normalized, rows, keys, true);
-        multiply(layerWeights.valueProjection(), normalized, rows, values, true);
+        if (rows == 1) {
+            stacked.set(normalized, layerWeights.queryProjection(), queries, layerWeights.keyProjection(), keys,
+                    layerWeights.valueProjection(), values);
+            runStacked();
+        } else {
+            multiply(layerWeights.queryProjection(), normalized, rows, queries);
+            multiply(layerWeights.keyProjection(), normalized, rows, keys, true);
+            multiply(layerWeights.valueProjection(), normalized, rows, values, true);
+        }
         if (layerWeights.queryBias() != null) {
             Kernels.addBias(queries, layerWeights.queryBias(), rows);
             Kernels.addBias(keys, layerWeights.keyBias(), rows);
@@ -129,8 +143,13 @@ public final class CpuForwardPass implements ForwardPass {
             Kernels.rmsNorm(normalized, row * width, residual, row * width, layerWeights.feedForwardNorm(), width,
                     config.rmsEpsilon());
         }
-        multiply(layerWeights.gateProjection(), normalized, rows, gate);
-        multiply(layerWeights.upProjection(), normalized, rows, up, true);
+        if (rows == 1) {
+            stacked.set(normalized, layerWeights.gateProjection(), gate, layerWeights.upProjection(), up, null, null);
+            runStacked();
+        } else {
+            multiply(layerWeights.gateProjection(), normalized, rows, gate);
+            multiply(layerWeights.upProjection(), normalized, rows, up, true);
+        }
         Kernels.swiGlu(gate, up, 0, rows * config.feedForwardLength());
         multiply(layerWeights.downProjection(), gate, rows, projected);
         Kernels.add(residual, projected, rows * width);
@@ -175,13 +194,83 @@ public final class CpuForwardPass implements ForwardPass {
         if (work < PARALLEL_THRESHOLD) {
             matmul.run(0, matrix.rows());
         } else {
-            pool.parallelFor(matrix.rows(), 16, matmul);
+            // A prefill's products keep four chunks per thread for balance; each chunk reuses the token panel.
+            pool.parallelFor(matrix.rows(), 16, batch == 1 ? DECODE_CHUNKS_PER_THREAD : 4, matmul);
+        }
+    }
+
+    /** {@link #stacked}'s products as one loop (one wait at its end instead of one per matrix). */
+    private void runStacked() {
+        if ((long) stacked.rows() * stacked.columns() < PARALLEL_THRESHOLD) {
+            stacked.run(0, stacked.rows());
+        } else {
+            pool.parallelFor(stacked.rows(), 16, DECODE_CHUNKS_PER_THREAD, stacked);
         }
     }
 
     @Override
     public void close() {
         // buffers are plain arrays; the pool belongs to the caller
+    }
+
+    /**
+     * A decode step's products of one input with two or three matrices (query, key and value; gate and up), as one
+     * loop over their rows laid end to end: a range that crosses from one matrix into the next takes the rows of
+     * each. One reusable instance, so a step allocates nothing.
+     *
+     * <p>The matrices are fields, not an array: HotSpot compiled the array stores with a speculative type check that
+     * failed on the next prefill-then-decode turn, and each failure cost a recompilation of the calling layer, four
+     * times in a row, while the compiler thread took one of the two cores (NOTES §21).
+     */
+    private static final class StackedDecodeTask implements ComputePool.RangeTask {
+        private float[] input;
+        private WeightMatrix first;
+        private float[] firstOutput;
+        private WeightMatrix second;
+        private float[] secondOutput;
+        private WeightMatrix third;
+        private float[] thirdOutput;
+        private int rows;
+
+        /** The products of {@code input} with each matrix into its output; a null third matrix leaves two. */
+        void set(float[] input, WeightMatrix first, float[] firstOutput, WeightMatrix second, float[] secondOutput,
+                 WeightMatrix third, float[] thirdOutput) {
+            this.input = input;
+            this.first = first;
+            this.firstOutput = firstOutput;
+            this.second = second;
+            this.secondOutput = secondOutput;
+            this.third = third;
+            this.thirdOutput = thirdOutput;
+            rows = first.rows() + second.rows() + (third == null ? 0 : third.rows());
+        }
+
+        int rows() {
+            return rows;
+        }
+
+        int columns() {
+            return first.columns();
+        }
+
+        @Override
+        public void run(int start, int end) {
+            int base = runPart(first, firstOutput, 0, start, end);
+            base = runPart(second, secondOutput, base, start, end);
+            if (third != null) {
+                runPart(third, thirdOutput, base, start, end);
+            }
+        }
+
+        /** The rows of [start, end) that fall in {@code matrix}, whose first row is row {@code base} of the stack. */
+        private int runPart(WeightMatrix matrix, float[] output, int base, int start, int end) {
+            int from = Math.max(start, base);
+            int to = Math.min(end, base + matrix.rows());
+            if (from < to) {
+                matrix.dotRows(from - base, to - from, input, 0, output, from - base);
+            }
+            return base + matrix.rows();
+        }
     }
 
     /** A matrix product over a range of output rows; one reusable instance, so a loop allocates nothing. */

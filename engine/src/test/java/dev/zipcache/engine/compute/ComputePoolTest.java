@@ -28,6 +28,27 @@ class ComputePoolTest {
     }
 
     @Test
+    void chunksPerThreadSetsHowFinelyTheRangeIsSplit() {
+        try (ComputePool pool = new ComputePool(2)) {
+            for (int chunksPerThread : new int[] {1, 4}) {
+                AtomicIntegerArray visits = new AtomicIntegerArray(1000);
+                java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
+                pool.parallelFor(1000, 16, chunksPerThread, (start, end) -> {
+                    chunks.incrementAndGet();
+                    for (int i = start; i < end; i++) {
+                        visits.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < 1000; i++) {
+                    assertThat(visits.get(i)).isEqualTo(1);
+                }
+                // 1000 / (chunksPerThread · 2 threads) indices a chunk: 2 chunks, or 8.
+                assertThat(chunks.get()).isEqualTo(2 * chunksPerThread);
+            }
+        }
+    }
+
+    @Test
     void rethrowsAFailureFromAnyThread() {
         try (ComputePool pool = new ComputePool(2)) {
             assertThatThrownBy(() -> pool.parallelFor(1000, 1, (start, end) -> {
