@@ -122,14 +122,19 @@ public final class AlternatingDecode {
             List<Steps> results = run(model, promptTokens, steps, caches, threads);
             double reference = results.getFirst().medianMillis();
             for (Steps result : results) {
-                List<String> slow = result.outliers().stream()
-                        .map(step -> String.format(Locale.ROOT, "%d (%.0f ms)", step, result.nanos()[step] / 1e6))
-                        .toList();
                 System.out.printf(Locale.ROOT, "%-24s median %7.2f ms/step (%6.1f tok/s, %.2fx %s)  mean %7.2f ms"
-                                + "  %d steps over %dx the median: %s%n", result.cache(), result.medianMillis(),
-                        1e3 / result.medianMillis(), reference / result.medianMillis(), results.getFirst().cache(),
-                        result.meanMillis(), slow.size(), OUTLIER_MEDIANS, slow);
+                                + "  %s%n", result.cache(), result.medianMillis(), 1e3 / result.medianMillis(),
+                        reference / result.medianMillis(), results.getFirst().cache(), result.meanMillis(),
+                        describe(result));
             }
         }
+    }
+
+    /** "N steps over 3x the median: [step (ms), ...]". */
+    static String describe(Steps steps) {
+        List<String> slow = steps.outliers().stream()
+                .map(step -> String.format(Locale.ROOT, "%d (%.0f ms)", step, steps.nanos()[step] / 1e6))
+                .toList();
+        return slow.size() + " steps over " + OUTLIER_MEDIANS + "x the median: " + slow;
     }
 }

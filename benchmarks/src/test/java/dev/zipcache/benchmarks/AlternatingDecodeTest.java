@@ -43,7 +43,7 @@ class AlternatingDecodeTest {
     }
 
     /** The greedy tokens one session decodes by itself: what each step of an alternating run was fed. */
-    private static int[] aloneTokens(Model model, String cache, int promptTokens, int steps) {
+    static int[] aloneTokens(Model model, String cache, int promptTokens, int steps) {
         int vocabulary = model.config().vocabularySize();
         try (Session session = Session.open(model, SessionOptions.defaults().withThreads(2).withKvCache(cache))) {
             int[] tokens = new int[steps];
