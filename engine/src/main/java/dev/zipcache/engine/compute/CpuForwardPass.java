@@ -27,7 +27,8 @@ public final class CpuForwardPass implements ForwardPass {
      * Chunks per thread of a decode step's matrix products: one, so that each thread streams its rows as a few long
      * runs (a chunk's rows go in four slices, {@code MappedMatrix.dotRowsInPasses}) that the prefetchers follow.
      * attn-heavy at 512 tokens, medians of 1,000 steps: 1.74–1.84 ms per step with four chunks per thread, 2.2 with
-     * sixteen, 1.44–1.53 with one (NOTES §20).
+     * sixteen, 1.44–1.53 with one (NOTES §20). Large matrices gain too: alternated in one process, the ~1B model's
+     * feed-forward products took 20.63 ms with one chunk per thread against 21.18 with four (NOTES §21).
      */
     private static final int DECODE_CHUNKS_PER_THREAD = 1;
 
@@ -222,7 +223,7 @@ public final class CpuForwardPass implements ForwardPass {
      * failed on the next prefill-then-decode turn, and each failure cost a recompilation of the calling layer, four
      * times in a row, while the compiler thread took one of the two cores (NOTES §21).
      */
-    private static final class StackedDecodeTask implements ComputePool.RangeTask {
+    static final class StackedDecodeTask implements ComputePool.RangeTask {
         private float[] input;
         private WeightMatrix first;
         private float[] firstOutput;
