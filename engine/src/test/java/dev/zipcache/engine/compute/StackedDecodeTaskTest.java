@@ -1,8 +1,8 @@
 package dev.zipcache.engine.compute;
 
 import dev.zipcache.engine.tensor.GgmlType;
+import dev.zipcache.engine.tensor.RandomWeights;
 import dev.zipcache.engine.tensor.WeightMatrix;
-import dev.zipcache.engine.tensor.WeightQuantizer;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -25,7 +25,7 @@ class StackedDecodeTaskTest {
         WeightMatrix query = randomQ8(random, 37);
         WeightMatrix key = randomQ8(random, 11);
         WeightMatrix value = randomQ8(random, 20);
-        float[] input = gaussian(random, COLUMNS);
+        float[] input = RandomWeights.gaussian(random, COLUMNS, 1.0);
         float[][] expected = {products(query, input), products(key, input), products(value, input)};
         try (ComputePool pool = new ComputePool(2)) {
             for (int chunksPerThread : new int[] {1, 3, 7}) {
@@ -48,7 +48,7 @@ class StackedDecodeTaskTest {
         Random random = new Random(12);
         WeightMatrix gate = randomQ8(random, 29);
         WeightMatrix up = randomQ8(random, 29);
-        float[] input = gaussian(random, COLUMNS);
+        float[] input = RandomWeights.gaussian(random, COLUMNS, 1.0);
         float[] gates = new float[29];
         float[] ups = new float[29];
         CpuForwardPass.StackedDecodeTask stacked = new CpuForwardPass.StackedDecodeTask();
@@ -62,7 +62,7 @@ class StackedDecodeTaskTest {
     }
 
     private static WeightMatrix randomQ8(Random random, int rows) {
-        byte[] bytes = WeightQuantizer.quantize(GgmlType.Q8_0, gaussian(random, rows * COLUMNS));
+        byte[] bytes = RandomWeights.matrixBytes(random, GgmlType.Q8_0, rows, COLUMNS);
         return WeightMatrix.of("w", GgmlType.Q8_0, MemorySegment.ofArray(bytes), rows, COLUMNS);
     }
 
@@ -73,13 +73,5 @@ class StackedDecodeTaskTest {
             matrix.dotRows(row, 1, input, 0, out, row);
         }
         return out;
-    }
-
-    private static float[] gaussian(Random random, int count) {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
     }
 }

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 import java.util.Random;
 
 /** Reproducible random matrices and inputs for the kernel tests. */
-final class RandomWeights {
+public final class RandomWeights {
 
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -14,7 +14,7 @@ final class RandomWeights {
     }
 
     /** Gaussian values with standard deviation {@code sigma}. */
-    static float[] gaussian(Random random, int count, double sigma) {
+    public static float[] gaussian(Random random, int count, double sigma) {
         float[] values = new float[count];
         for (int i = 0; i < count; i++) {
             values[i] = (float) (random.nextGaussian() * sigma);
@@ -27,7 +27,7 @@ final class RandomWeights {
      * {@link WeightQuantizer} can encode the type; otherwise (K-quants) random codes with modest, finite fp16
      * super-block scales written over the random bytes.
      */
-    static byte[] matrixBytes(Random random, GgmlType type, int rows, int columns) {
+    public static byte[] matrixBytes(Random random, GgmlType type, int rows, int columns) {
         if (WeightQuantizer.supports(type)) {
             return WeightQuantizer.quantize(type, gaussian(random, rows * columns, 0.05));
         }
