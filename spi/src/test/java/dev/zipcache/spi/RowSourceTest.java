@@ -3,6 +3,7 @@ package dev.zipcache.spi;
 import dev.zipcache.spi.KvQuantizer.RowSource;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,7 +55,7 @@ class RowSourceTest {
             @Override
             public QuantizedBlock quantize(float[] values, int offset, int rows, int width, int bits,
                                            float[] channelScales, SpecOptions options) {
-                seen[0] = java.util.Arrays.copyOfRange(values, offset, offset + rows * width);
+                seen[0] = Arrays.copyOfRange(values, offset, offset + rows * width);
                 return null;
             }
         };

@@ -192,20 +192,21 @@ public final class CpuForwardPass implements ForwardPass {
         }
         matmul.set(matrix, input, batch, output, panel);
         long work = (long) matrix.rows() * matrix.columns() * batch;
-        if (work < PARALLEL_THRESHOLD) {
-            matmul.run(0, matrix.rows());
-        } else {
-            // A prefill's products keep four chunks per thread for balance; each chunk reuses the token panel.
-            pool.parallelFor(matrix.rows(), 16, batch == 1 ? DECODE_CHUNKS_PER_THREAD : 4, matmul);
-        }
+        // A prefill's products keep four chunks per thread for balance; each chunk reuses the token panel.
+        runRows(matmul, matrix.rows(), work, batch == 1 ? DECODE_CHUNKS_PER_THREAD : 4);
     }
 
     /** {@link #stacked}'s products as one loop (one wait at its end instead of one per matrix). */
     private void runStacked() {
-        if ((long) stacked.rows() * stacked.columns() < PARALLEL_THRESHOLD) {
-            stacked.run(0, stacked.rows());
+        runRows(stacked, stacked.rows(), (long) stacked.rows() * stacked.columns(), DECODE_CHUNKS_PER_THREAD);
+    }
+
+    /** A product's rows on the calling thread under {@link #PARALLEL_THRESHOLD} multiply-adds, else on the pool. */
+    private void runRows(ComputePool.RangeTask task, int rows, long work, int chunksPerThread) {
+        if (work < PARALLEL_THRESHOLD) {
+            task.run(0, rows);
         } else {
-            pool.parallelFor(stacked.rows(), 16, DECODE_CHUNKS_PER_THREAD, stacked);
+            pool.parallelFor(rows, 16, chunksPerThread, task);
         }
     }
 
