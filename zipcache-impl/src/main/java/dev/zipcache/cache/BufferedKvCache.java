@@ -34,6 +34,25 @@ abstract class BufferedKvCache extends StepKvCache {
         bufferedValues[layer].append(values, valuesOffset, count);
     }
 
+    /**
+     * Sizes every layer's buffers for {@code tokens} more tokens at once: a prompt the caller has announced. A prompt
+     * that would not fit the cache reserves nothing; its first append fails with the cache's own error.
+     */
+    protected void reserveBuffers(int tokens) {
+        if (tokens <= 0 || (long) committed + tokens > geometry.maxTokens()) {
+            return;
+        }
+        for (int layer = 0; layer < bufferedKeys.length; layer++) {
+            bufferedKeys[layer].ensureCapacity(bufferedKeys[layer].count() + tokens);
+            bufferedValues[layer].ensureCapacity(bufferedValues[layer].count() + tokens);
+        }
+    }
+
+    /** Tokens {@code layer}'s key buffer holds without growing. */
+    int bufferCapacity(int layer) {
+        return bufferedKeys[layer].capacity();
+    }
+
     /** Validates a bit width option: 2, 3, 4 or 8. */
     static int bits(String cache, dev.zipcache.spi.SpecOptions options, String key) {
         int bits = options.integer(key, 2, 8);

@@ -57,23 +57,27 @@ final class DenseKvCache extends StepKvCache {
         }
     }
 
+    /**
+     * Sizes the stores for the announced prompt once, with {@link #GROWTH_TOKENS} to spare for the tokens generated
+     * after it: growing batch by batch copied each store about four times over a long prompt (4× the prompt's bytes
+     * allocated, and 2.25× held during a copy). A later prompt (a conversation's next turn) grows them by at least the
+     * usual quarter, so that many short turns still copy the stores a logarithmic number of times. A prompt that would
+     * not fit reserves nothing; its first append fails with the cache's own error.
+     */
+    @Override
+    public void beginPrefill(int tokens) {
+        checkOpen();
+        long end = (long) committed + tokens;
+        if (tokens > 0 && end <= geometry.maxTokens()) {
+            growFor((int) end, (int) Math.min(geometry.maxTokens(), end + GROWTH_TOKENS));
+        }
+    }
+
     @Override
     public void append(int layer, float[] keys, int keysOffset, float[] values, int valuesOffset, int count) {
         int start = reserve(layer, count);
         int end = start + count;
-        if (end > capacity) {
-            // A quarter more each time (at least GROWTH_TOKENS): growing by a fixed step copied the whole store at
-            // every step, O(L²) bytes for a long prompt (8.6 GB of copies and garbage for a 32k prompt on attn-heavy).
-            int wanted = Math.max(end, capacity + capacity / 4);
-            int grown = Math.min(geometry.maxTokens(), (wanted + GROWTH_TOKENS - 1) / GROWTH_TOKENS * GROWTH_TOKENS);
-            for (int layerIndex = 0; layerIndex < geometry.layers(); layerIndex++) {
-                for (int head = 0; head < geometry.kvHeads(); head++) {
-                    this.keys[layerIndex][head].resize(grown);
-                    this.values[layerIndex][head].resize(grown);
-                }
-            }
-            capacity = grown;
-        }
+        growFor(end, end);
         int kvWidth = geometry.kvWidth();
         for (int token = 0; token < count; token++) {
             for (int kvHead = 0; kvHead < geometry.kvHeads(); kvHead++) {
@@ -82,6 +86,32 @@ final class DenseKvCache extends StepKvCache {
                 this.values[layer][kvHead].store(start + token, values, valuesOffset + offset);
             }
         }
+    }
+
+    /**
+     * Makes room for positions up to {@code end} when the stores hold fewer: {@code wanted} positions ({@code ≥ end}),
+     * or a quarter more than now when that is larger, rounded up to whole {@link #GROWTH_TOKENS}. Growing by a fixed step copied the whole
+     * store at every step, O(L²) bytes for a long prompt (8.6 GB of copies and garbage for a 32k prompt on
+     * attn-heavy).
+     */
+    private void growFor(int end, int wanted) {
+        if (end <= capacity) {
+            return;
+        }
+        int atLeast = Math.max(wanted, capacity + capacity / 4);
+        int grown = Math.min(geometry.maxTokens(), (atLeast + GROWTH_TOKENS - 1) / GROWTH_TOKENS * GROWTH_TOKENS);
+        for (int layerIndex = 0; layerIndex < geometry.layers(); layerIndex++) {
+            for (int head = 0; head < geometry.kvHeads(); head++) {
+                keys[layerIndex][head].resize(grown);
+                values[layerIndex][head].resize(grown);
+            }
+        }
+        capacity = grown;
+    }
+
+    /** Positions each store holds without growing. */
+    int capacity() {
+        return capacity;
     }
 
     @Override

@@ -134,7 +134,8 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
     /**
      * Plans which prompt rows' queries to keep: the saliency policy's rows for the prompt's final length, so that a
      * long prompt keeps a few percent of its queries rather than all of them (for a 32-layer model with 4,096-wide
-     * queries, all of a 32k prompt's would take 17 GB).
+     * queries, all of a 32k prompt's would take 17 GB). The buffers, which hold the whole prompt until it ends, are
+     * sized for it once.
      */
     @Override
     public void beginPrefill(int tokens) {
@@ -161,6 +162,7 @@ final class MixedPrecisionKvCache extends BufferedKvCache implements ViewableCac
             }
             layers[layer].promptQueries = new float[kept * geometry.queryWidth()];
         }
+        reserveBuffers(tokens);
         plan = new PromptPlan(end, scorers, rows, slots);
     }
 

@@ -91,9 +91,9 @@ class CompressedKvCacheTest {
 
     /**
      * A prompt announced with beginPrefill keeps only the queries of the policy's probe rows (5% recent + 5% random by
-     * default: at most 20 of 200 here, instead of 200) and ends in the very same cache: the prompt in two batches gives
-     * bit-equal attention and the same split with and without the announcement, and decode steps through a
-     * re-compression agree within float noise.
+     * default: at most 20 of 200 here, instead of 200), sizes its buffers once, and ends in the very same cache: the
+     * prompt in two batches gives bit-equal attention and the same split with and without the announcement, and decode
+     * steps through a re-compression agree within float noise.
      */
     @Test
     void anAnnouncedPromptKeepsOnlyItsProbeRowsQueriesAndScoresTheSame() {
@@ -102,6 +102,10 @@ class CompressedKvCacheTest {
         KvCache unannounced = Providers.createCache("zipcache", geometry);
         Random random = new Random(4);
         announced.beginPrefill(200);
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            // Sized once, before the first batch, for the whole prompt (not grown batch by batch).
+            assertThat(announced.bufferCapacity(layer)).isEqualTo(200);
+        }
         int[] batches = {120, 80};
         for (int batch : batches) {
             float[][] inputs = randomStep(random, geometry, batch);
@@ -111,6 +115,7 @@ class CompressedKvCacheTest {
         }
         for (int layer = 0; layer < geometry.layers(); layer++) {
             assertThat(announced.keptQueryRows(layer)).isBetween(1, 20);
+            assertThat(announced.bufferCapacity(layer)).isEqualTo(200);
         }
         announced.endPrefill();
         unannounced.endPrefill();

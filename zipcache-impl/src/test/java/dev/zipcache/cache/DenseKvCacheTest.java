@@ -74,6 +74,58 @@ class DenseKvCacheTest {
         return worst;
     }
 
+    /**
+     * An announced prompt is stored in storage sized once for it plus {@link DenseKvCache#GROWTH_TOKENS} of decode
+     * room, and attends exactly as the same prompt unannounced (grown batch by batch); past that room the stores grow
+     * by a quarter again, and a prompt too long for the cache reserves nothing and fails on its first append.
+     */
+    @Test
+    void anAnnouncedPromptIsStoredInStorageSizedOnce() {
+        KvCacheGeometry geometry = new KvCacheGeometry(2, 2, 6, 19, 3000);
+        Random random = new Random(7);
+        try (DenseKvCache announced = (DenseKvCache) Providers.createCache("fp16", geometry);
+             KvCache unannounced = Providers.createCache("fp16", geometry)) {
+            announced.beginPrefill(1000);
+            assertThat(announced.capacity()).isEqualTo(1280); // 1,000 + 256, in whole steps of 256
+            int position = 0;
+            for (int batch : new int[] {300, 300, 400}) {
+                float[][] step = {gaussian(random, batch * geometry.queryWidth()),
+                        gaussian(random, batch * geometry.kvWidth()), gaussian(random, batch * geometry.kvWidth())};
+                float[] a = attendAll(announced, geometry, step, batch, position);
+                float[] b = attendAll(unannounced, geometry, step, batch, position);
+                assertThat(a).isEqualTo(b);
+                assertThat(announced.capacity()).isEqualTo(1280);
+                position += batch;
+            }
+            announced.endPrefill();
+            for (; position < 1281; position++) {
+                float[][] step = {gaussian(random, geometry.queryWidth()), gaussian(random, geometry.kvWidth()),
+                        gaussian(random, geometry.kvWidth())};
+                attendAll(announced, geometry, step, 1, position);
+            }
+            assertThat(announced.capacity()).isEqualTo(1792); // 1,280 + a quarter, rounded up to 256s
+            announced.beginPrefill(geometry.maxTokens());
+            assertThat(announced.capacity()).isEqualTo(1792);
+            float[] keys = gaussian(random, geometry.maxTokens() * geometry.kvWidth());
+            assertThatThrownBy(() -> announced.append(0, keys, 0, keys, 0, geometry.maxTokens()))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("KV cache is full");
+        }
+    }
+
+    /** Appends {@code rows} tokens to every layer, attends every KV head, commits; the outputs of the last layer. */
+    private static float[] attendAll(KvCache cache, KvCacheGeometry geometry, float[][] step, int rows, int position) {
+        AttentionKind kind = rows > 1 ? AttentionKind.PREFILL : AttentionKind.DECODE;
+        float[] output = new float[rows * geometry.queryWidth()];
+        for (int layer = 0; layer < geometry.layers(); layer++) {
+            cache.append(layer, step[1], 0, step[2], 0, rows);
+            for (int kvHead = 0; kvHead < geometry.kvHeads(); kvHead++) {
+                cache.attend(layer, kvHead, kind, step[0], 0, rows, position, output, 0);
+            }
+        }
+        cache.commit(rows, kind);
+        return output;
+    }
+
     private double compare(String spec, float[] queries, int rows, int firstPosition, float[] output) {
         int d = GEOMETRY.headDimension();
         double worst = 0;
