@@ -39,6 +39,9 @@ final class BenchOutput {
         columns.add(new Column("paper_ratio", BenchmarkResult::paperRatio));
         columns.add(new Column("peak_rss_bytes", row -> row.peakResidentBytes() < 0 ? null : row.peakResidentBytes()));
         columns.add(new Column("weights_mapped", BenchmarkResult::weightsMapped));
+        columns.add(new Column("weight_bytes_per_token", BenchmarkResult::weightBytesPerToken));
+        columns.add(new Column("decode_bytes_per_token", BenchmarkResult::decodeBytesPerToken));
+        columns.add(new Column("decode_read_gb_per_second", BenchmarkResult::decodeGigabytesPerSecond));
         return List.copyOf(columns);
     }
 
@@ -90,13 +93,13 @@ final class BenchOutput {
     /** A Markdown table (pasteable into a README), then a line that says what the numbers are. */
     static String table(List<BenchmarkResult> rows) {
         List<String> header = List.of("kv_cache", "prompt", "gen", "threads", "prefill tok/s", "decode tok/s",
-                "TTFT ms", "KV", "fp16 KV", "ratio", "peak RSS");
+                "decode GB/s", "TTFT ms", "KV", "fp16 KV", "ratio", "peak RSS");
         List<List<String>> cells = new ArrayList<>();
         for (BenchmarkResult row : rows) {
             cells.add(List.of(row.kvCacheSpec(), Integer.toString(row.promptTokens()),
                     Integer.toString(row.generatedTokens()), Integer.toString(row.threads()),
                     withRange(row.prefillTokensPerSecond(), "%.1f"), withRange(row.decodeTokensPerSecond(), "%.1f"),
-                    withRange(row.ttftMillis(), "%.2f"), bytes(row.kvBytes()), bytes(row.fp16KvBytes()),
+                    format("%.1f", row.decodeGigabytesPerSecond()), withRange(row.ttftMillis(), "%.2f"), bytes(row.kvBytes()), bytes(row.fp16KvBytes()),
                     format("%.2fx", row.compressionRatio()),
                     row.peakResidentBytes() < 0 ? "n/a" : bytes(row.peakResidentBytes())));
         }
@@ -119,7 +122,8 @@ final class BenchOutput {
         cells.forEach(line -> appendLine(table, line, widths));
         int repetitions = rows.isEmpty() ? 0 : rows.getFirst().repetitions();
         table.append("medians of ").append(repetitions).append(" timed runs after a warm-up, (min-max) beside them; "
-                + "KV: bytes held after prompt + gen tokens; peak RSS: the process's peak so far (VmHWM)\n");
+                + "decode GB/s: (weights + KV) read per step x decode tok/s, to compare with the machine's read "
+                + "bandwidth; KV: bytes held after prompt + gen tokens; peak RSS: the process's peak so far (VmHWM)\n");
         return table.toString();
     }
 

@@ -14,11 +14,20 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** {@code zipcache bench} as a script would use it, on stories260K with tiny settings (no timing assertions). */
 class BenchCommandTest {
 
     private static final String MODEL = "models/stories260K/stories260K.bin";
+
+    /**
+     * What one decode step of stories260K reads, all float32 (dim 64, 5 layers, 8 heads and 4 KV heads of 8, hidden
+     * 172, vocabulary 512, classifier tied to the embedding): per layer the query and output matrices 64 × 64 each,
+     * key and value 32 × 64 each, gate, up and down 172 × 64 each, and two norms of 64, i.e. 45,440 floats; the
+     * classifier 512 × 64, one embedding row of 64 and the output norm of 64. (5 · 45,440 + 32,768 + 128) · 4 bytes.
+     */
+    private static final long STORIES_BYTES_PER_TOKEN = (5L * 45_440 + 32_768 + 128) * 4;
     private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
     @TempDir
@@ -55,6 +64,12 @@ class BenchCommandTest {
             assertThat(row.get("decode_tokens_per_second").asDouble()).isPositive();
             assertThat(row.get("kv_tokens").asLong()).isEqualTo(row.get("prompt_tokens").asLong() + 4);
             assertThat(row.get("weights_mapped").asBoolean()).isTrue();
+            assertThat(row.get("weight_bytes_per_token").asLong()).isEqualTo(STORIES_BYTES_PER_TOKEN);
+            assertThat(row.get("decode_bytes_per_token").asLong())
+                    .isEqualTo(STORIES_BYTES_PER_TOKEN + row.get("kv_bytes").asLong());
+            assertThat(row.get("decode_read_gb_per_second").asDouble()).isCloseTo(
+                    row.get("decode_bytes_per_token").asLong() * row.get("decode_tokens_per_second").asDouble() / 1e9,
+                    within(1e-9));
         }
         assertThat(json.get(0).get("compression_ratio").asDouble()).isEqualTo(1.0);
         assertThat(run.err()).doesNotContain("runs,");   // no progress bar when stderr is not a terminal

@@ -20,11 +20,29 @@ package dev.zipcache.engine.bench;
  *                               does not report it
  * @param weightsMapped          true when the weights were read from a mapping of the file, false when read into
  *                               memory ({@code --no-mmap}): on some machines this changes decode speed by 2×
+ * @param weightBytesPerToken    weight bytes one decode step reads ({@link
+ *                               dev.zipcache.engine.model.ModelWeights#bytesReadPerToken()})
  */
 public record BenchmarkResult(String kvCacheSpec, int promptTokens, int generatedTokens, int threads,
                               int repetitions, Summary prefillTokensPerSecond, Summary decodeTokensPerSecond,
                               Summary ttftMillis, long kvTokens, long kvBytes, long fp16KvBytes, double paperRatio,
-                              long peakResidentBytes, boolean weightsMapped) {
+                              long peakResidentBytes, boolean weightsMapped, long weightBytesPerToken) {
+
+    /**
+     * Bytes a decode step reads: the weights and the whole KV cache. The cache is taken at the end of the run, its
+     * largest, so at long prompts and short generations this is within a few percent of every step's.
+     */
+    public long decodeBytesPerToken() {
+        return weightBytesPerToken + kvBytes;
+    }
+
+    /**
+     * The read bandwidth decode reached: {@link #decodeBytesPerToken()} × the median decode tokens per second, in
+     * GB/s. Against the machine's read bandwidth it says how far decode is from its memory floor.
+     */
+    public double decodeGigabytesPerSecond() {
+        return decodeBytesPerToken() * decodeTokensPerSecond.median() / 1e9;
+    }
 
     /** fp16-equivalent bytes over bytes held; 1 for an empty cache, as {@link dev.zipcache.spi.KvCacheStats}. */
     public double compressionRatio() {

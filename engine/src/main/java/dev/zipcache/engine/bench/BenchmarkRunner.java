@@ -139,7 +139,8 @@ public final class BenchmarkRunner {
         KvCacheStats stats = timed[timed.length - 1].cacheStats();
         return new BenchmarkResult(spec, promptLength, options.generatedTokens(), options.threads(), timed.length,
                 Summary.of(prefill), Summary.of(decode), Summary.of(ttft), stats.tokens(), stats.bytes(),
-                stats.fp16Bytes(), stats.paperRatio(), PeakResidentMemory.bytes(), model.weightsMapped());
+                stats.fp16Bytes(), stats.paperRatio(), PeakResidentMemory.bytes(), model.weightsMapped(),
+                model.weights().bytesReadPerToken());
     }
 
     private static double tokensPerSecond(int tokens, long nanos) {

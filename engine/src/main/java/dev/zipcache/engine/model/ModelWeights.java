@@ -19,4 +19,17 @@ public record ModelWeights(WeightMatrix tokenEmbedding, List<LayerWeights> layer
     public ModelWeights {
         layers = List.copyOf(layers);
     }
+
+    /**
+     * Bytes of weights one decode step reads: every block's, the output norm, the classifier, and one row of the
+     * token embedding. With the KV cache's bytes, this over the machine's read bandwidth is decode's floor.
+     */
+    public long bytesReadPerToken() {
+        long bytes = classifier.segment().byteSize() + tokenEmbedding.segment().byteSize() / tokenEmbedding.rows()
+                + (long) outputNorm.length * Float.BYTES;
+        for (LayerWeights layer : layers) {
+            bytes += layer.bytes();
+        }
+        return bytes;
+    }
 }
