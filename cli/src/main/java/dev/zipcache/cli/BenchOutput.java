@@ -99,8 +99,8 @@ final class BenchOutput {
             cells.add(List.of(row.kvCacheSpec(), Integer.toString(row.promptTokens()),
                     Integer.toString(row.generatedTokens()), Integer.toString(row.threads()),
                     withRange(row.prefillTokensPerSecond(), "%.1f"), withRange(row.decodeTokensPerSecond(), "%.1f"),
-                    format("%.1f", row.decodeGigabytesPerSecond()), withRange(row.ttftMillis(), "%.2f"), bytes(row.kvBytes()), bytes(row.fp16KvBytes()),
-                    format("%.2fx", row.compressionRatio()),
+                    format("%.1f", row.decodeGigabytesPerSecond()), withRange(row.ttftMillis(), "%.2f"),
+                    bytes(row.kvBytes()), bytes(row.fp16KvBytes()), format("%.2fx", row.compressionRatio()),
                     row.peakResidentBytes() < 0 ? "n/a" : bytes(row.peakResidentBytes())));
         }
         int[] widths = new int[header.size()];

@@ -90,9 +90,9 @@ final class DenseKvCache extends StepKvCache {
 
     /**
      * Makes room for positions up to {@code end} when the stores hold fewer: {@code wanted} positions ({@code ≥ end}),
-     * or a quarter more than now when that is larger, rounded up to whole {@link #GROWTH_TOKENS}. Growing by a fixed step copied the whole
-     * store at every step, O(L²) bytes for a long prompt (8.6 GB of copies and garbage for a 32k prompt on
-     * attn-heavy).
+     * or a quarter more than now when that is larger, rounded up to whole {@link #GROWTH_TOKENS}. Growing by a fixed
+     * step copied the whole store at every step, O(L²) bytes for a long prompt (8.6 GB of copies and garbage for a
+     * 32k prompt on attn-heavy).
      */
     private void growFor(int end, int wanted) {
         if (end <= capacity) {
