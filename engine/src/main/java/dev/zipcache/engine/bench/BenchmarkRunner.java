@@ -10,13 +10,15 @@ import dev.zipcache.spi.KvCacheStats;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Measures prefill and decode speed and KV-cache size for each KV cache at each prompt length, as llama-bench does for
  * llama.cpp.
  *
- * <p>One run: reset the session, prefill the P prompt tokens as one batch (a real prefill, so the cache compresses a
+ * <p>One run: open a session, prefill the P prompt tokens as one batch (a real prefill, so the cache compresses a
  * real prompt), pick the first token greedily, then run {@code generatedTokens} decode steps, each feeding back the
  * previous greedy pick. End-of-sequence tokens are ignored: every run does the same work. Timings:
  * <ul>
@@ -26,8 +28,9 @@ import java.util.List;
  *       greedy generator spends per token).</li>
  * </ul>
  * Each (cache, prompt length) gets one untimed warm-up run first, so that the JIT has compiled the kernels at that
- * shape, then {@link BenchmarkOptions#repetitions()} timed runs, summarized by median and min–max. The KV sizes are
- * those at the end of the last run (P + generatedTokens tokens, unless the cache evicts).
+ * shape, then {@link BenchmarkOptions#repetitions()} timed runs, taken in turn with the other caches' and summarized by
+ * median and min–max. The KV sizes are those at the end of the last run (P + generatedTokens tokens, unless the cache
+ * evicts).
  */
 public final class BenchmarkRunner {
 
@@ -60,34 +63,41 @@ public final class BenchmarkRunner {
     }
 
     /**
-     * Runs every cache at every prompt length, caches in the outer loop (one session each).
+     * Runs every cache at every prompt length. At each length every cache first takes its warm-up run, then the caches
+     * take their timed runs in turn (a, b, a, b, …), each run in a fresh session: a machine whose speed drifts over
+     * minutes (a shared VM, a throttling laptop) then favours no cache, where measuring one cache's runs after the
+     * other's compared them in different minutes.
      *
-     * @return one row per (cache, prompt length), in the options' order
+     * @return one row per (cache, prompt length), caches in the options' order and, for each, the prompt lengths in
+     *         theirs
      * @throws IllegalArgumentException for an unknown or invalid cache spec
      */
     public List<BenchmarkResult> run(BenchmarkProgress progress) {
         int longest = options.promptLengths().stream().mapToInt(Integer::intValue).max().orElseThrow();
         int[] longestPrompt = promptTokens(model, longest);
-        int runsTotal = options.kvCacheSpecs().size() * options.promptLengths().size() * (1 + options.repetitions());
+        List<String> specs = options.kvCacheSpecs();
+        int runsTotal = specs.size() * options.promptLengths().size() * (1 + options.repetitions());
         int runsDone = 0;
-        List<BenchmarkResult> rows = new ArrayList<>();
-        SessionOptions base = SessionOptions.defaults().withThreads(options.threads()).withDevice(options.device());
-        for (String spec : options.kvCacheSpecs()) {
-            try (Session session = Session.open(model, base.withKvCache(spec))) {
-                for (int length : options.promptLengths()) {
-                    int[] prompt = Arrays.copyOf(longestPrompt, length);
-                    measure(session, prompt);
-                    progress.onRun(++runsDone, runsTotal, spec, length);
-                    Measurement[] timed = new Measurement[options.repetitions()];
-                    for (int repetition = 0; repetition < timed.length; repetition++) {
-                        timed[repetition] = measure(session, prompt);
-                        progress.onRun(++runsDone, runsTotal, spec, length);
-                    }
-                    rows.add(summarize(spec, length, timed));
+        Map<String, List<BenchmarkResult>> rowsBySpec = new LinkedHashMap<>();
+        specs.forEach(spec -> rowsBySpec.put(spec, new ArrayList<>()));
+        for (int length : options.promptLengths()) {
+            int[] prompt = Arrays.copyOf(longestPrompt, length);
+            for (String spec : specs) {
+                measureInFreshSession(spec, prompt);
+                progress.onRun(++runsDone, runsTotal, spec, length);
+            }
+            Measurement[][] timed = new Measurement[specs.size()][options.repetitions()];
+            for (int repetition = 0; repetition < options.repetitions(); repetition++) {
+                for (int cache = 0; cache < specs.size(); cache++) {
+                    timed[cache][repetition] = measureInFreshSession(specs.get(cache), prompt);
+                    progress.onRun(++runsDone, runsTotal, specs.get(cache), length);
                 }
             }
+            for (int cache = 0; cache < specs.size(); cache++) {
+                rowsBySpec.get(specs.get(cache)).add(summarize(specs.get(cache), length, timed[cache]));
+            }
         }
-        return rows;
+        return rowsBySpec.values().stream().flatMap(List::stream).toList();
     }
 
     /**
@@ -111,8 +121,15 @@ public final class BenchmarkRunner {
         return prompt;
     }
 
+    private Measurement measureInFreshSession(String spec, int[] prompt) {
+        SessionOptions sessionOptions = SessionOptions.defaults().withThreads(options.threads())
+                .withDevice(options.device()).withKvCache(spec);
+        try (Session session = Session.open(model, sessionOptions)) {
+            return measure(session, prompt);
+        }
+    }
+
     private Measurement measure(Session session, int[] prompt) {
-        session.reset();
         int vocabulary = model.config().vocabularySize();
         long start = System.nanoTime();
         float[] logits = session.prefill(prompt);

@@ -41,8 +41,10 @@ class BenchmarkRunnerTest {
 
         assertThat(rows).extracting(BenchmarkResult::kvCacheSpec).containsExactly("fp16", "fp16", "zipcache", "zipcache");
         assertThat(rows).extracting(BenchmarkResult::promptTokens).containsExactly(16, 64, 16, 64);
-        // A warm-up and two timed runs per row.
-        assertThat(progress).hasSize(12).startsWith("1/12 fp16 16").endsWith("12/12 zipcache 64");
+        // A warm-up and two timed runs per row; at each length the warm-ups first, then the caches' timed runs in turn.
+        assertThat(progress).containsExactly("1/12 fp16 16", "2/12 zipcache 16", "3/12 fp16 16", "4/12 zipcache 16",
+                "5/12 fp16 16", "6/12 zipcache 16", "7/12 fp16 64", "8/12 zipcache 64", "9/12 fp16 64",
+                "10/12 zipcache 64", "11/12 fp16 64", "12/12 zipcache 64");
         for (BenchmarkResult row : rows) {
             assertThat(row.generatedTokens()).isEqualTo(8);
             assertThat(row.threads()).isEqualTo(2);
