@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code zipcache bench}'s protocol with every decode step timed: one session, and per run a reset, a prefill of
+ * {@code zipcache bench}'s protocol with every decode step timed: per run a fresh session, a prefill of
  * {@code bench}'s prompt and {@code STEPS} greedy decode steps. {@code bench} reports one mean per run; this shows
  * which steps carry it. Run 0 is {@code bench}'s untimed warm-up, run 1 its first timed run. A run whose median is
  * far from the next run's points at the JIT: code compiled from one phase's profile, then thrown away and recompiled
@@ -31,7 +31,7 @@ public final class DecodeSteps {
     public record Run(double prefillSeconds, AlternatingDecode.Steps steps) {
     }
 
-    /** {@code runs} runs of one session: reset, prefill {@code promptTokens}, then {@code steps} timed steps. */
+    /** {@code runs} runs, each in a fresh session: prefill {@code promptTokens}, then {@code steps} timed steps. */
     public static List<Run> run(Model model, int promptTokens, int steps, String cache, int threads, int runs) {
         if (promptTokens < 1 || steps < 1 || threads < 1 || runs < 1) {
             throw new IllegalArgumentException("need at least one prompt token, step, thread and run; got "
@@ -39,10 +39,10 @@ public final class DecodeSteps {
         }
         int[] prompt = BenchmarkRunner.promptTokens(model, promptTokens);
         int vocabulary = model.config().vocabularySize();
+        SessionOptions options = SessionOptions.defaults().withThreads(threads).withKvCache(cache);
         List<Run> results = new ArrayList<>();
-        try (Session session = Session.open(model, SessionOptions.defaults().withThreads(threads).withKvCache(cache))) {
-            for (int r = 0; r < runs; r++) {
-                session.reset();
+        for (int r = 0; r < runs; r++) {
+            try (Session session = Session.open(model, options)) {
                 long start = System.nanoTime();
                 int next = Sampler.argMax(session.prefill(prompt), vocabulary);
                 double prefillSeconds = (System.nanoTime() - start) / 1e9;

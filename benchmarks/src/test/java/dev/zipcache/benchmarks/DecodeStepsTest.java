@@ -13,7 +13,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Every run of one session, reset in between, decodes the tokens a fresh session does, and times each step. */
+/** Every run decodes the tokens a session alone does, and times each step. */
 class DecodeStepsTest {
 
     @TempDir
@@ -26,7 +26,6 @@ class DecodeStepsTest {
         int promptTokens = 120;
         int steps = 10;
         try (Model model = Model.load(file)) {
-            // zipcache: a reset must also clear the fp16 buffer and the saliency state, or run 1 would differ.
             List<DecodeSteps.Run> runs = DecodeSteps.run(model, promptTokens, steps, "zipcache", 2, 3);
             int[] alone = AlternatingDecodeTest.aloneTokens(model, "zipcache", promptTokens, steps);
             assertThat(runs).hasSize(3).allSatisfy(run -> {
