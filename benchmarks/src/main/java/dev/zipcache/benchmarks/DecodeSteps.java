@@ -14,9 +14,10 @@ import java.util.Locale;
 /**
  * {@code zipcache bench}'s protocol with every decode step timed: per run a fresh session, a prefill of
  * {@code bench}'s prompt and {@code STEPS} greedy decode steps. {@code bench} reports one mean per run; this shows
- * which steps carry it. Run 0 is {@code bench}'s untimed warm-up, run 1 its first timed run. A run whose median is
- * far from the next run's points at the JIT: code compiled from one phase's profile, then thrown away and recompiled
- * in the other phase while the compiler thread takes a core from the decode (NOTES §21).
+ * which steps carry it. Run 0 is {@code bench}'s first warm-up run; {@code bench} takes more until the JIT is quiet
+ * (its {@code warmup_runs}), so its first timed run is the run after that many. A run whose median is far from the
+ * next run's points at the JIT: code compiled from one phase's profile, then thrown away and recompiled in the other
+ * phase while the compiler thread takes a core from the decode (NOTES §21), or code still being compiled (§23).
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -cp
  * benchmarks/target/benchmarks.jar dev.zipcache.benchmarks.DecodeSteps MODEL PROMPT_TOKENS STEPS CACHE [THREADS]

@@ -1,8 +1,10 @@
 package dev.zipcache.cli;
 
 import dev.zipcache.engine.bench.BenchmarkOptions;
+import dev.zipcache.engine.bench.BenchmarkProgress;
 import dev.zipcache.engine.bench.BenchmarkResult;
 import dev.zipcache.engine.bench.BenchmarkRunner;
+import dev.zipcache.engine.bench.Warmup;
 import dev.zipcache.engine.model.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,9 +24,9 @@ import java.util.List;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmark KV caches: prefill and decode speed, time to first token and KV-cache size, for "
                 + "each cache at each prompt length.",
-                "Each (cache, prompt length) gets one untimed warm-up run, then -r timed runs: a prefill of P tokens "
-                        + "(BOS + repeated English text), then -n greedy decode steps (EOS ignored). Speeds are "
-                        + "medians with their min-max range."})
+                "Each (cache, prompt length) gets untimed warm-up runs (by default until the JIT compilers are "
+                        + "quiet), then -r timed runs: a prefill of P tokens (BOS + repeated English text), then -n "
+                        + "greedy decode steps (EOS ignored). Speeds are medians with their min-max range."})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -57,6 +59,12 @@ final class BenchCommand implements Runnable {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "" + BenchmarkOptions.DEFAULT_REPETITIONS,
             paramLabel = "R", description = "timed runs per cache and prompt length (default: ${DEFAULT-VALUE})")
     int repetitions;
+
+    @Option(names = "--warmup", defaultValue = "auto", paramLabel = "auto|N",
+            description = {"untimed runs before the timed ones, per cache and prompt length: 'auto' (the default) "
+                    + "repeats them until one runs with the JIT compilers busy under 5% of its time (at most 30 runs "
+                    + "or 60 s), N takes exactly N (0: none)"})
+    String warmup;
 
     @Option(names = "--json", description = "print one JSON array, a row per cache and prompt length")
     boolean json;
@@ -99,8 +107,19 @@ final class BenchCommand implements Runnable {
             }
             List<BenchmarkResult> rows;
             try (TerminalProgress bar = TerminalProgress.onStderr()) {
-                rows = runner.run((done, total, cache, promptTokens) -> bar.show(done, total,
-                        done + "/" + total + " runs, " + cache + " at " + promptTokens + " prompt tokens"));
+                rows = runner.run(new BenchmarkProgress() {
+                    @Override
+                    public void onRun(int done, int total, String cache, int promptTokens) {
+                        bar.show(done, total, done + "/" + total + " timed runs, " + cache + " at " + promptTokens
+                                + " prompt tokens");
+                    }
+
+                    @Override
+                    public void onWarmup(int warmupRun, int done, int total, String cache, int promptTokens) {
+                        bar.show(done, total, "warm-up run " + warmupRun + ", " + cache + " at " + promptTokens
+                                + " prompt tokens");
+                    }
+                });
             }
             if (json) {
                 out.println(Json.write(BenchOutput.jsonRows(rows)));
@@ -119,7 +138,7 @@ final class BenchCommand implements Runnable {
     private BenchmarkOptions options(List<String> caches, List<Integer> lengths, int threadCount) {
         try {
             return new BenchmarkOptions(caches, lengths, generatedTokens, threadCount, repetitions,
-                    deviceOptions.validated());
+                    deviceOptions.validated(), Warmup.parse(warmup));
         } catch (IllegalArgumentException bad) {
             throw new UsageException(bad.getMessage());
         }

@@ -1,6 +1,7 @@
 package dev.zipcache.cli;
 
 import dev.zipcache.engine.bench.BenchmarkResult;
+import dev.zipcache.engine.bench.JitClock;
 import dev.zipcache.engine.bench.Summary;
 
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ final class BenchOutput {
         columns.add(new Column("generated_tokens", BenchmarkResult::generatedTokens));
         columns.add(new Column("threads", BenchmarkResult::threads));
         columns.add(new Column("repetitions", BenchmarkResult::repetitions));
+        columns.add(new Column("warmup_runs", BenchmarkResult::warmupRuns));
         addSummary(columns, "prefill_tokens_per_second", BenchmarkResult::prefillTokensPerSecond);
         addSummary(columns, "decode_tokens_per_second", BenchmarkResult::decodeTokensPerSecond);
         addSummary(columns, "ttft_ms", BenchmarkResult::ttftMillis);
@@ -42,6 +44,8 @@ final class BenchOutput {
         columns.add(new Column("weight_bytes_per_token", BenchmarkResult::weightBytesPerToken));
         columns.add(new Column("decode_bytes_per_token", BenchmarkResult::decodeBytesPerToken));
         columns.add(new Column("decode_read_gb_per_second", BenchmarkResult::decodeGigabytesPerSecond));
+        columns.add(new Column("jit_compile_ms", row -> row.timedCompileMillis() == JitClock.UNKNOWN ? null
+                : row.timedCompileMillis()));
         return List.copyOf(columns);
     }
 
@@ -92,12 +96,13 @@ final class BenchOutput {
 
     /** A Markdown table (pasteable into a README), then a line that says what the numbers are. */
     static String table(List<BenchmarkResult> rows) {
-        List<String> header = List.of("kv_cache", "prompt", "gen", "threads", "prefill tok/s", "decode tok/s",
-                "decode GB/s", "TTFT ms", "KV", "fp16 KV", "ratio", "peak RSS");
+        List<String> header = List.of("kv_cache", "prompt", "gen", "threads", "warm-up", "prefill tok/s",
+                "decode tok/s", "decode GB/s", "TTFT ms", "KV", "fp16 KV", "ratio", "peak RSS");
         List<List<String>> cells = new ArrayList<>();
         for (BenchmarkResult row : rows) {
             cells.add(List.of(row.kvCacheSpec(), Integer.toString(row.promptTokens()),
                     Integer.toString(row.generatedTokens()), Integer.toString(row.threads()),
+                    Integer.toString(row.warmupRuns()),
                     withRange(row.prefillTokensPerSecond(), "%.1f"), withRange(row.decodeTokensPerSecond(), "%.1f"),
                     format("%.1f", row.decodeGigabytesPerSecond()), withRange(row.ttftMillis(), "%.2f"),
                     bytes(row.kvBytes()), bytes(row.fp16KvBytes()), format("%.2fx", row.compressionRatio()),
@@ -121,9 +126,10 @@ final class BenchOutput {
         table.append(rule).append('\n');
         cells.forEach(line -> appendLine(table, line, widths));
         int repetitions = rows.isEmpty() ? 0 : rows.getFirst().repetitions();
-        table.append("medians of ").append(repetitions).append(" timed runs after a warm-up, (min-max) beside them; "
-                + "decode GB/s: (weights + KV) read per step x decode tok/s, to compare with the machine's read "
-                + "bandwidth; KV: bytes held after prompt + gen tokens; peak RSS: the process's peak so far (VmHWM)\n");
+        table.append("medians of ").append(repetitions).append(" timed runs, (min-max) beside them, after the "
+                + "warm-up runs counted; decode GB/s: (weights + KV) read per step x decode tok/s, to compare with "
+                + "the machine's read bandwidth; KV: bytes held after prompt + gen tokens; peak RSS: the process's "
+                + "peak so far (VmHWM)\n");
         return table.toString();
     }
 

@@ -61,6 +61,9 @@ class BenchCommandTest {
             assertThat(row.get("generated_tokens").asInt()).isEqualTo(4);
             assertThat(row.get("threads").asInt()).isEqualTo(2);
             assertThat(row.get("repetitions").asInt()).isEqualTo(1);
+            // The default warm-up lasts until the JIT is quiet: at least one run, at most 30.
+            assertThat(row.get("warmup_runs").asInt()).isBetween(1, 30);
+            assertThat(row.get("jit_compile_ms").asLong()).isNotNegative();
             assertThat(row.get("decode_tokens_per_second").asDouble()).isPositive();
             assertThat(row.get("kv_tokens").asLong()).isEqualTo(row.get("prompt_tokens").asLong() + 4);
             assertThat(row.get("weights_mapped").asBoolean()).isTrue();
@@ -72,7 +75,19 @@ class BenchCommandTest {
                     within(1e-9));
         }
         assertThat(json.get(0).get("compression_ratio").asDouble()).isEqualTo(1.0);
-        assertThat(run.err()).doesNotContain("runs,");   // no progress bar when stderr is not a terminal
+        // No progress bar when stderr is not a terminal.
+        assertThat(run.err()).doesNotContain("runs,").doesNotContain("warm-up run");
+    }
+
+    @Test
+    void warmupTakesTheRunsAskedFor() throws IOException {
+        for (int runs : new int[] {0, 2}) {
+            CliRun run = bench("-p", "8", "--kv-cache", "fp16", "--warmup", Integer.toString(runs), "--json");
+            assertThat(run.exitCode()).as(run.err()).isZero();
+            assertThat(new ObjectMapper().readTree(run.out()).get(0).get("warmup_runs").asInt()).isEqualTo(runs);
+        }
+        CliRun table = bench("-p", "8", "--kv-cache", "fp16", "--warmup", "2");
+        assertThat(table.out()).contains("| warm-up |").containsPattern("\\| fp16 +\\| +8 \\| +4 \\| +2 \\| +2 \\|");
     }
 
     @Test
@@ -131,7 +146,8 @@ class BenchCommandTest {
     void badValuesAreUsageErrorsOnOneLine() {
         for (String[] bad : List.of(new String[] {"--kv-cache", "nonesuch"}, new String[] {"--kv-cache", "fp16;kivi:nonesuch=1"},
                 new String[] {"-p", "8,8"}, new String[] {"-p", "0"}, new String[] {"-r", "0"},
-                new String[] {"--json", "--csv"}, new String[] {"--png", "/nonexistent-folder/x.png"})) {
+                new String[] {"--json", "--csv"}, new String[] {"--png", "/nonexistent-folder/x.png"},
+                new String[] {"--warmup", "-1"}, new String[] {"--warmup", "soon"})) {
             List<String> args = new ArrayList<>(List.of("bench", "-m", SharedFiles.file(MODEL).toString()));
             args.addAll(List.of(bad));
             CliRun run = CliRun.of(args.toArray(String[]::new));

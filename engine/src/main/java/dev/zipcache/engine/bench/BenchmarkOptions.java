@@ -4,6 +4,7 @@ import dev.zipcache.engine.generate.SessionOptions;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What a benchmark measures: every KV cache at every prompt length.
@@ -13,11 +14,12 @@ import java.util.List;
  *                        the model's context
  * @param generatedTokens decode steps after the prefill (greedy; end-of-sequence tokens do not stop them)
  * @param threads         compute threads, the caller's included
- * @param repetitions     timed runs per (cache, prompt length), after one untimed warm-up run
+ * @param repetitions     timed runs per (cache, prompt length), after the warm-up runs
  * @param device          the compute backend the sessions run on ({@code cpu}, {@code cuda})
+ * @param warmup          the untimed runs before them
  */
 public record BenchmarkOptions(List<String> kvCacheSpecs, List<Integer> promptLengths, int generatedTokens,
-                               int threads, int repetitions, String device) {
+                               int threads, int repetitions, String device, Warmup warmup) {
 
     /** llama-bench's prompt sizes, cut to what small models hold. */
     public static final List<Integer> DEFAULT_PROMPT_LENGTHS = List.of(128, 512, 2048);
@@ -56,12 +58,19 @@ public record BenchmarkOptions(List<String> kvCacheSpecs, List<Integer> promptLe
         if (device == null || device.isBlank()) {
             throw new IllegalArgumentException("the device must not be empty (cpu, cuda)");
         }
+        Objects.requireNonNull(warmup, "warmup");
     }
 
-    /** Options on the default device (the CPU). */
+    /** Options on the default device (the CPU), warmed up until the JIT is quiet. */
     public BenchmarkOptions(List<String> kvCacheSpecs, List<Integer> promptLengths, int generatedTokens, int threads,
                             int repetitions) {
-        this(kvCacheSpecs, promptLengths, generatedTokens, threads, repetitions, SessionOptions.DEFAULT_DEVICE);
+        this(kvCacheSpecs, promptLengths, generatedTokens, threads, repetitions, SessionOptions.DEFAULT_DEVICE,
+                Warmup.UNTIL_JIT_QUIET);
+    }
+
+    /** The same options with {@code warmup} instead. */
+    public BenchmarkOptions withWarmup(Warmup warmup) {
+        return new BenchmarkOptions(kvCacheSpecs, promptLengths, generatedTokens, threads, repetitions, device, warmup);
     }
 
     private static void requireDistinct(List<?> values, String what) {

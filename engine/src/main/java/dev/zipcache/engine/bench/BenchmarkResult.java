@@ -7,7 +7,7 @@ package dev.zipcache.engine.bench;
  * @param promptTokens           tokens prefilled in one batch
  * @param generatedTokens        decode steps timed after the prefill
  * @param threads                compute threads
- * @param repetitions            timed runs summarized (the warm-up run is not among them)
+ * @param repetitions            timed runs summarized (the warm-up runs are not among them)
  * @param prefillTokensPerSecond prompt tokens / prefill time
  * @param decodeTokensPerSecond  generated tokens / time of their decode steps (forward pass and greedy pick)
  * @param ttftMillis             time to first token: the prefill plus picking the first token, in milliseconds
@@ -22,11 +22,15 @@ package dev.zipcache.engine.bench;
  *                               memory ({@code --no-mmap}): on some machines this changes decode speed by 2×
  * @param weightBytesPerToken    weight bytes one decode step reads ({@link
  *                               dev.zipcache.engine.model.ModelWeights#bytesReadPerToken()})
+ * @param warmupRuns             untimed runs this cache took at this prompt length before its timed runs
+ * @param timedCompileMillis     the JIT compilers' working time during the timed runs, summed over their threads, or
+ *                               {@link JitClock#UNKNOWN}: well above zero, the runs shared the cores with compilation
  */
 public record BenchmarkResult(String kvCacheSpec, int promptTokens, int generatedTokens, int threads,
                               int repetitions, Summary prefillTokensPerSecond, Summary decodeTokensPerSecond,
                               Summary ttftMillis, long kvTokens, long kvBytes, long fp16KvBytes, double paperRatio,
-                              long peakResidentBytes, boolean weightsMapped, long weightBytesPerToken) {
+                              long peakResidentBytes, boolean weightsMapped, long weightBytesPerToken,
+                              int warmupRuns, long timedCompileMillis) {
 
     /**
      * Bytes a decode step reads: the weights and the whole KV cache. The cache is taken at the end of the run, its

@@ -27,10 +27,10 @@ import java.util.Map;
  *   <li>decode tokens/s = generatedTokens / time of the decode steps, each a forward pass and a greedy pick (what a
  *       greedy generator spends per token).</li>
  * </ul>
- * Each (cache, prompt length) gets one untimed warm-up run first, so that the JIT has compiled the kernels at that
- * shape, then {@link BenchmarkOptions#repetitions()} timed runs, taken in turn with the other caches' and summarized by
- * median and min–max. The KV sizes are those at the end of the last run (P + generatedTokens tokens, unless the cache
- * evicts).
+ * Each (cache, prompt length) gets untimed warm-up runs first, by default until the JIT compilers are quiet
+ * ({@link Warmup}), then {@link BenchmarkOptions#repetitions()} timed runs, taken in turn with the other caches' and
+ * summarized by median and min–max. The KV sizes are those at the end of the last run (P + generatedTokens tokens,
+ * unless the cache evicts).
  */
 public final class BenchmarkRunner {
 
@@ -45,11 +45,17 @@ public final class BenchmarkRunner {
 
     private final Model model;
     private final BenchmarkOptions options;
+    private final JitClock jit;
 
     /**
      * @throws IllegalArgumentException when a prompt length plus the generated tokens does not fit the model's context
      */
     public BenchmarkRunner(Model model, BenchmarkOptions options) {
+        this(model, options, JitClock.system());
+    }
+
+    /** With {@code jit} as the compilers' clock, which decides when an automatic warm-up ends. */
+    BenchmarkRunner(Model model, BenchmarkOptions options, JitClock jit) {
         int context = model.config().contextLength();
         for (int length : options.promptLengths()) {
             if (length + options.generatedTokens() > context) {
@@ -60,13 +66,14 @@ public final class BenchmarkRunner {
         }
         this.model = model;
         this.options = options;
+        this.jit = jit;
     }
 
     /**
-     * Runs every cache at every prompt length. At each length every cache first takes its warm-up run, then the caches
-     * take their timed runs in turn (a, b, a, b, …), each run in a fresh session: a machine whose speed drifts over
-     * minutes (a shared VM, a throttling laptop) then favours no cache, where measuring one cache's runs after the
-     * other's compared them in different minutes.
+     * Runs every cache at every prompt length. At each length every cache first takes its warm-up runs, then the
+     * caches take their timed runs in turn (a, b, a, b, …), each run in a fresh session: a machine whose speed drifts
+     * over minutes (a shared VM, a throttling laptop) then favours no cache, where measuring one cache's runs after
+     * the other's compared them in different minutes.
      *
      * @return one row per (cache, prompt length), caches in the options' order and, for each, the prompt lengths in
      *         theirs
@@ -76,15 +83,15 @@ public final class BenchmarkRunner {
         int longest = options.promptLengths().stream().mapToInt(Integer::intValue).max().orElseThrow();
         int[] longestPrompt = promptTokens(model, longest);
         List<String> specs = options.kvCacheSpecs();
-        int runsTotal = specs.size() * options.promptLengths().size() * (1 + options.repetitions());
+        int runsTotal = specs.size() * options.promptLengths().size() * options.repetitions();
         int runsDone = 0;
         Map<String, List<BenchmarkResult>> rowsBySpec = new LinkedHashMap<>();
         specs.forEach(spec -> rowsBySpec.put(spec, new ArrayList<>()));
         for (int length : options.promptLengths()) {
             int[] prompt = Arrays.copyOf(longestPrompt, length);
-            for (String spec : specs) {
-                measureInFreshSession(spec, prompt);
-                progress.onRun(++runsDone, runsTotal, spec, length);
+            int[] warmupRuns = new int[specs.size()];
+            for (int cache = 0; cache < specs.size(); cache++) {
+                warmupRuns[cache] = warmUp(specs.get(cache), prompt, progress, runsDone, runsTotal);
             }
             Measurement[][] timed = new Measurement[specs.size()][options.repetitions()];
             for (int repetition = 0; repetition < options.repetitions(); repetition++) {
@@ -94,10 +101,29 @@ public final class BenchmarkRunner {
                 }
             }
             for (int cache = 0; cache < specs.size(); cache++) {
-                rowsBySpec.get(specs.get(cache)).add(summarize(specs.get(cache), length, timed[cache]));
+                rowsBySpec.get(specs.get(cache)).add(summarize(specs.get(cache), length, warmupRuns[cache],
+                        timed[cache]));
             }
         }
         return rowsBySpec.values().stream().flatMap(List::stream).toList();
+    }
+
+    /** The warm-up runs {@link BenchmarkOptions#warmup()} asks for; returns how many there were. */
+    private int warmUp(String spec, int[] prompt, BenchmarkProgress progress, int timedRunsDone, int runsTotal) {
+        Warmup warmup = options.warmup();
+        int runs = 0;
+        long lastRunNanos = 0;
+        long lastRunCompileMillis = 0;
+        long warmupNanos = 0;
+        while (warmup.wantsAnotherRun(runs, lastRunNanos, lastRunCompileMillis, warmupNanos)) {
+            Measurement run = measureInFreshSession(spec, prompt);
+            runs++;
+            lastRunNanos = run.wallNanos();
+            lastRunCompileMillis = run.compileMillis();
+            warmupNanos += run.wallNanos();
+            progress.onWarmup(runs, timedRunsDone, runsTotal, spec, prompt.length);
+        }
+        return runs;
     }
 
     /**
@@ -124,9 +150,16 @@ public final class BenchmarkRunner {
     private Measurement measureInFreshSession(String spec, int[] prompt) {
         SessionOptions sessionOptions = SessionOptions.defaults().withThreads(options.threads())
                 .withDevice(options.device()).withKvCache(spec);
+        long compileStart = jit.compileMillis();
+        long start = System.nanoTime();
+        Measurement measurement;
         try (Session session = Session.open(model, sessionOptions)) {
-            return measure(session, prompt);
+            measurement = measure(session, prompt);
         }
+        long compileEnd = jit.compileMillis();
+        long compileMillis = compileStart == JitClock.UNKNOWN || compileEnd == JitClock.UNKNOWN ? JitClock.UNKNOWN
+                : compileEnd - compileStart;
+        return measurement.withWholeRun(System.nanoTime() - start, compileMillis);
     }
 
     private Measurement measure(Session session, int[] prompt) {
@@ -141,23 +174,27 @@ public final class BenchmarkRunner {
             token = Sampler.argMax(logits, vocabulary);
         }
         long decodeEnd = System.nanoTime();
-        return new Measurement(prefillEnd - start, firstToken - start, decodeEnd - firstToken, session.cacheStats());
+        return new Measurement(prefillEnd - start, firstToken - start, decodeEnd - firstToken, session.cacheStats(),
+                0, 0);
     }
 
-    private BenchmarkResult summarize(String spec, int promptLength, Measurement[] timed) {
+    private BenchmarkResult summarize(String spec, int promptLength, int warmupRuns, Measurement[] timed) {
         double[] prefill = new double[timed.length];
         double[] decode = new double[timed.length];
         double[] ttft = new double[timed.length];
+        long compileMillis = 0;
         for (int i = 0; i < timed.length; i++) {
             prefill[i] = tokensPerSecond(promptLength, timed[i].prefillNanos());
             decode[i] = tokensPerSecond(options.generatedTokens(), timed[i].decodeNanos());
             ttft[i] = timed[i].firstTokenNanos() / 1e6;
+            compileMillis = compileMillis == JitClock.UNKNOWN || timed[i].compileMillis() == JitClock.UNKNOWN
+                    ? JitClock.UNKNOWN : compileMillis + timed[i].compileMillis();
         }
         KvCacheStats stats = timed[timed.length - 1].cacheStats();
         return new BenchmarkResult(spec, promptLength, options.generatedTokens(), options.threads(), timed.length,
                 Summary.of(prefill), Summary.of(decode), Summary.of(ttft), stats.tokens(), stats.bytes(),
                 stats.fp16Bytes(), stats.paperRatio(), PeakResidentMemory.bytes(), model.weightsMapped(),
-                model.weights().bytesReadPerToken());
+                model.weights().bytesReadPerToken(), warmupRuns, compileMillis);
     }
 
     private static double tokensPerSecond(int tokens, long nanos) {
@@ -165,7 +202,15 @@ public final class BenchmarkRunner {
         return tokens * 1e9 / Math.max(1, nanos);
     }
 
-    /** One timed run. */
-    private record Measurement(long prefillNanos, long firstTokenNanos, long decodeNanos, KvCacheStats cacheStats) {
+    /**
+     * One run: its timings, the cache's state at its end, and for the whole run (session opened and closed) its wall
+     * time and the JIT compilers' working time meanwhile ({@link JitClock#UNKNOWN} where not reported).
+     */
+    private record Measurement(long prefillNanos, long firstTokenNanos, long decodeNanos, KvCacheStats cacheStats,
+                               long wallNanos, long compileMillis) {
+
+        Measurement withWholeRun(long wallNanos, long compileMillis) {
+            return new Measurement(prefillNanos, firstTokenNanos, decodeNanos, cacheStats, wallNanos, compileMillis);
+        }
     }
 }

@@ -34,17 +34,19 @@ class BenchmarkRunnerTest {
 
     @Test
     void measuresEveryCacheAtEveryPromptLength() {
-        BenchmarkOptions options = new BenchmarkOptions(List.of("fp16", "zipcache"), List.of(16, 64), 8, 2, 2);
+        BenchmarkOptions options = new BenchmarkOptions(List.of("fp16", "zipcache"), List.of(16, 64), 8, 2, 2)
+                .withWarmup(Warmup.runs(1));
         List<String> progress = new ArrayList<>();
-        List<BenchmarkResult> rows = new BenchmarkRunner(model, options)
-                .run((done, total, spec, length) -> progress.add(done + "/" + total + " " + spec + " " + length));
+        List<BenchmarkResult> rows = new BenchmarkRunner(model, options).run(recording(progress));
 
         assertThat(rows).extracting(BenchmarkResult::kvCacheSpec).containsExactly("fp16", "fp16", "zipcache", "zipcache");
         assertThat(rows).extracting(BenchmarkResult::promptTokens).containsExactly(16, 64, 16, 64);
         // A warm-up and two timed runs per row; at each length the warm-ups first, then the caches' timed runs in turn.
-        assertThat(progress).containsExactly("1/12 fp16 16", "2/12 zipcache 16", "3/12 fp16 16", "4/12 zipcache 16",
-                "5/12 fp16 16", "6/12 zipcache 16", "7/12 fp16 64", "8/12 zipcache 64", "9/12 fp16 64",
-                "10/12 zipcache 64", "11/12 fp16 64", "12/12 zipcache 64");
+        assertThat(progress).containsExactly("warm-up 1 fp16 16 (0/8)", "warm-up 1 zipcache 16 (0/8)",
+                "1/8 fp16 16", "2/8 zipcache 16", "3/8 fp16 16", "4/8 zipcache 16",
+                "warm-up 1 fp16 64 (4/8)", "warm-up 1 zipcache 64 (4/8)",
+                "5/8 fp16 64", "6/8 zipcache 64", "7/8 fp16 64", "8/8 zipcache 64");
+        assertThat(rows).extracting(BenchmarkResult::warmupRuns).containsOnly(1);
         for (BenchmarkResult row : rows) {
             assertThat(row.generatedTokens()).isEqualTo(8);
             assertThat(row.threads()).isEqualTo(2);
@@ -68,6 +70,92 @@ class BenchmarkRunnerTest {
             assertThat(zipcache.kvBytes()).isPositive().isLessThan(zipcache.fp16KvBytes());
             assertThat(zipcache.compressionRatio()).isGreaterThan(1.0);
         }
+    }
+
+    /** Progress as lines: timed runs as done/total, warm-ups with the timed runs done before them. */
+    private static BenchmarkProgress recording(List<String> lines) {
+        return new BenchmarkProgress() {
+            @Override
+            public void onRun(int runsDone, int runsTotal, String spec, int promptTokens) {
+                lines.add(runsDone + "/" + runsTotal + " " + spec + " " + promptTokens);
+            }
+
+            @Override
+            public void onWarmup(int warmupRun, int timedRunsDone, int runsTotal, String spec, int promptTokens) {
+                lines.add("warm-up " + warmupRun + " " + spec + " " + promptTokens + " (" + timedRunsDone + "/"
+                        + runsTotal + ")");
+            }
+        };
+    }
+
+    /**
+     * A JIT that compiles for a long time during each of the first {@code busyRuns} runs and not at all after. The
+     * runner reads the clock once before and once after each run, so read {@code 2k - 1} and {@code 2k} bracket run
+     * {@code k}.
+     */
+    private static JitClock busyFor(int busyRuns) {
+        long[] reads = {0};
+        return () -> {
+            long read = ++reads[0];
+            return 1_000_000L * Math.min(read, 2L * busyRuns);
+        };
+    }
+
+    private static int warmupRuns(Warmup warmup, JitClock jit) {
+        BenchmarkOptions options = new BenchmarkOptions(List.of("fp16"), List.of(8), 2, 1, 1).withWarmup(warmup);
+        List<BenchmarkResult> rows = new BenchmarkRunner(model, options, jit).run(BenchmarkProgress.NONE);
+        return rows.getFirst().warmupRuns();
+    }
+
+    @Test
+    void theAutomaticWarmupLastsUntilARunWithoutCompilation() {
+        assertThat(warmupRuns(Warmup.UNTIL_JIT_QUIET, busyFor(0))).isEqualTo(1);
+        assertThat(warmupRuns(Warmup.UNTIL_JIT_QUIET, busyFor(3))).isEqualTo(4);
+        // A JIT that never settles: the cap on runs ends the warm-up (these runs take milliseconds, not 60 s).
+        assertThat(warmupRuns(Warmup.UNTIL_JIT_QUIET, busyFor(1_000))).isEqualTo(Warmup.MAX_QUIET_RUNS);
+        // A JVM that does not report compilation: one run.
+        assertThat(warmupRuns(Warmup.UNTIL_JIT_QUIET, () -> JitClock.UNKNOWN)).isEqualTo(1);
+    }
+
+    @Test
+    void aFixedWarmupTakesThatManyRunsWhateverTheJit() {
+        assertThat(warmupRuns(Warmup.runs(0), busyFor(1_000))).isZero();
+        assertThat(warmupRuns(Warmup.runs(2), busyFor(1_000))).isEqualTo(2);
+        assertThat(warmupRuns(Warmup.runs(3), busyFor(0))).isEqualTo(3);
+    }
+
+    @Test
+    void theTimedRunsCompilationTimeIsReported() {
+        BenchmarkOptions options = new BenchmarkOptions(List.of("fp16"), List.of(8), 2, 1, 3)
+                .withWarmup(Warmup.runs(1));
+        // Busy during the warm-up and the first two timed runs: 1,000,000 ms each, the third timed run quiet.
+        BenchmarkResult row = new BenchmarkRunner(model, options, busyFor(3)).run(BenchmarkProgress.NONE).getFirst();
+        assertThat(row.timedCompileMillis()).isEqualTo(2_000_000L);
+        BenchmarkResult unknown = new BenchmarkRunner(model, options, () -> JitClock.UNKNOWN)
+                .run(BenchmarkProgress.NONE).getFirst();
+        assertThat(unknown.timedCompileMillis()).isEqualTo(JitClock.UNKNOWN);
+    }
+
+    @Test
+    void aRunIsQuietBelowFivePercentOfItsWallTimeCompiling() {
+        Warmup auto = Warmup.UNTIL_JIT_QUIET;
+        long second = 1_000_000_000L;
+        assertThat(auto.wantsAnotherRun(0, 0, 0, 0)).isTrue();
+        assertThat(auto.wantsAnotherRun(1, second, 50, second)).isTrue();    // exactly 5%: still busy
+        assertThat(auto.wantsAnotherRun(1, second, 49, second)).isFalse();
+        // The budget: a warm-up that has taken 60 s stops, busy or not.
+        assertThat(auto.wantsAnotherRun(2, second, 900, 59 * second)).isTrue();
+        assertThat(auto.wantsAnotherRun(2, second, 900, 60 * second)).isFalse();
+    }
+
+    @Test
+    void warmupIsAutoOrACount() {
+        assertThat(Warmup.parse("auto")).isEqualTo(Warmup.UNTIL_JIT_QUIET);
+        assertThat(Warmup.parse(" 3 ")).isEqualTo(Warmup.runs(3));
+        assertThat(Warmup.parse("0").fixedRuns()).isZero();
+        assertThatThrownBy(() -> Warmup.parse("-1")).hasMessageContaining("0 or more");
+        assertThatThrownBy(() -> Warmup.parse("soon")).hasMessageContaining("'auto' or a number of runs");
+        assertThat(Warmup.UNTIL_JIT_QUIET).hasToString("auto");
     }
 
     @Test
