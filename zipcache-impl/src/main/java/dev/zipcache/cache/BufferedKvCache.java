@@ -34,12 +34,9 @@ abstract class BufferedKvCache extends StepKvCache {
         bufferedValues[layer].append(values, valuesOffset, count);
     }
 
-    /**
-     * Sizes every layer's buffers for {@code tokens} more tokens at once: a prompt the caller has announced. A prompt
-     * that would not fit the cache reserves nothing; its first append fails with the cache's own error.
-     */
+    /** Sizes every layer's buffers for {@code tokens} more tokens at once: a prompt the caller has announced. */
     protected void reserveBuffers(int tokens) {
-        if (tokens <= 0 || (long) committed + tokens > geometry.maxTokens()) {
+        if (!announcedPromptFits(tokens)) {
             return;
         }
         for (int layer = 0; layer < bufferedKeys.length; layer++) {

@@ -61,15 +61,14 @@ final class DenseKvCache extends StepKvCache {
      * Sizes the stores for the announced prompt once, with {@link #GROWTH_TOKENS} to spare for the tokens generated
      * after it: growing batch by batch copied each store about four times over a long prompt (4× the prompt's bytes
      * allocated, and 2.25× held during a copy). A later prompt (a conversation's next turn) grows them by at least the
-     * usual quarter, so that many short turns still copy the stores a logarithmic number of times. A prompt that would
-     * not fit reserves nothing; its first append fails with the cache's own error.
+     * usual quarter, so that many short turns still copy the stores a logarithmic number of times.
      */
     @Override
     public void beginPrefill(int tokens) {
         checkOpen();
-        long end = (long) committed + tokens;
-        if (tokens > 0 && end <= geometry.maxTokens()) {
-            growFor((int) end, (int) Math.min(geometry.maxTokens(), end + GROWTH_TOKENS));
+        if (announcedPromptFits(tokens)) {
+            int end = committed + tokens;
+            growFor(end, Math.min(geometry.maxTokens(), end + GROWTH_TOKENS));
         }
     }
 

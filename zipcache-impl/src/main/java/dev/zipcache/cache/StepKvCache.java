@@ -52,6 +52,15 @@ abstract class StepKvCache implements KvCache {
         return start;
     }
 
+    /**
+     * Whether a prompt of {@code tokens} announced before its prefill ({@link KvCache#beginPrefill}) fits after the
+     * committed tokens: only then does a cache size its storage for it. One that does not fit reserves nothing and
+     * fails on its first append with {@link #reserve}'s error.
+     */
+    protected boolean announcedPromptFits(int tokens) {
+        return tokens > 0 && (long) committed + tokens <= geometry.maxTokens();
+    }
+
     /** Tokens of {@code layer} stored so far, this step's included. */
     protected int stored(int layer) {
         return committed + pending[layer];

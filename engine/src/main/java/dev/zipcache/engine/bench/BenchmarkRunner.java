@@ -150,20 +150,14 @@ public final class BenchmarkRunner {
     private Measurement measureInFreshSession(String spec, int[] prompt) {
         SessionOptions sessionOptions = SessionOptions.defaults().withThreads(options.threads())
                 .withDevice(options.device()).withKvCache(spec);
-        long compileStart = jit.compileMillis();
-        long start = System.nanoTime();
-        Measurement measurement;
         try (Session session = Session.open(model, sessionOptions)) {
-            measurement = measure(session, prompt);
+            return measure(session, prompt);
         }
-        long compileEnd = jit.compileMillis();
-        long compileMillis = compileStart == JitClock.UNKNOWN || compileEnd == JitClock.UNKNOWN ? JitClock.UNKNOWN
-                : compileEnd - compileStart;
-        return measurement.withWholeRun(System.nanoTime() - start, compileMillis);
     }
 
     private Measurement measure(Session session, int[] prompt) {
         int vocabulary = model.config().vocabularySize();
+        long compileStart = jit.compileMillis();
         long start = System.nanoTime();
         float[] logits = session.prefill(prompt);
         long prefillEnd = System.nanoTime();
@@ -174,8 +168,11 @@ public final class BenchmarkRunner {
             token = Sampler.argMax(logits, vocabulary);
         }
         long decodeEnd = System.nanoTime();
+        long compileEnd = jit.compileMillis();
+        long compileMillis = compileStart == JitClock.UNKNOWN || compileEnd == JitClock.UNKNOWN ? JitClock.UNKNOWN
+                : compileEnd - compileStart;
         return new Measurement(prefillEnd - start, firstToken - start, decodeEnd - firstToken, session.cacheStats(),
-                0, 0);
+                decodeEnd - start, compileMillis);
     }
 
     private BenchmarkResult summarize(String spec, int promptLength, int warmupRuns, Measurement[] timed) {
@@ -203,14 +200,10 @@ public final class BenchmarkRunner {
     }
 
     /**
-     * One run: its timings, the cache's state at its end, and for the whole run (session opened and closed) its wall
-     * time and the JIT compilers' working time meanwhile ({@link JitClock#UNKNOWN} where not reported).
+     * One run: its timings, the cache's state at its end, and for the prefill and decode together their wall time and
+     * the JIT compilers' working time meanwhile ({@link JitClock#UNKNOWN} where not reported).
      */
     private record Measurement(long prefillNanos, long firstTokenNanos, long decodeNanos, KvCacheStats cacheStats,
                                long wallNanos, long compileMillis) {
-
-        Measurement withWholeRun(long wallNanos, long compileMillis) {
-            return new Measurement(prefillNanos, firstTokenNanos, decodeNanos, cacheStats, wallNanos, compileMillis);
-        }
     }
 }
